@@ -1,0 +1,1 @@
+"""Catalog: categories, products (SPU), SKUs and their certificates."""

@@ -1,0 +1,1 @@
+"""Customers: accounts and the profile fields personas are built from."""

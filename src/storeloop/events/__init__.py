@@ -1,0 +1,1 @@
+"""Behavioural events: the visit → view → cart → checkout → pay stream analytics reads."""

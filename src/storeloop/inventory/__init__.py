@@ -1,0 +1,1 @@
+"""Inventory: warehouses, stock levels and the append-only stock-movement ledger."""

@@ -1,0 +1,33 @@
+"""Imports every domain's tables so ``Base.metadata`` is complete (Alembic, tests, create_all)."""
+
+from storeloop.auth.models import ApiToken
+from storeloop.catalog.models import Category, Certificate, Product, Sku
+from storeloop.customers.models import Customer
+from storeloop.db import Base
+from storeloop.events.models import Event
+from storeloop.inventory.models import StockLevel, StockMovement, Warehouse
+from storeloop.orders.models import Order, OrderLine, Payment, Return, Shipment
+from storeloop.supply.models import Carrier, PurchaseOrder, PurchaseOrderLine, Supplier
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Carrier",
+    "Category",
+    "Certificate",
+    "Customer",
+    "Event",
+    "Order",
+    "OrderLine",
+    "Payment",
+    "Product",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "Return",
+    "Shipment",
+    "Sku",
+    "StockLevel",
+    "StockMovement",
+    "Supplier",
+    "Warehouse",
+]

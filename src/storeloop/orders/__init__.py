@@ -1,0 +1,1 @@
+"""Orders: orders, lines, payments, shipments and returns."""

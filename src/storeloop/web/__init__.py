@@ -1,0 +1,1 @@
+"""HTTP layer: the FastAPI app, error format and routers."""
