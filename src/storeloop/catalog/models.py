@@ -39,6 +39,7 @@ class Product(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    category: Mapped[Category] = relationship()
     skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.id")
     certificates: Mapped[list[Certificate]] = relationship(
         back_populates="product", order_by="Certificate.id"
