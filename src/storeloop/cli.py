@@ -172,7 +172,7 @@ def _serve(database_url: str, host: str, port: int) -> None:
 
     engine = make_engine(database_url)
     upgrade(engine)
-    console.print(f"storeloop at http://{host}:{port}/  ·  API docs http://{host}:{port}/docs")
+    print(f"storeloop at http://{host}:{port}/  ·  API docs http://{host}:{port}/docs", flush=True)
     uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
 
 
@@ -191,7 +191,8 @@ def demo(
         console.print(f"creating a demo store in {path}")
         _print_report(_run_seed(url, _seed_config(preset, None, None, None), None))
     token = _create_token(url, "demo")
-    console.print(f"admin API token (Authorization: Bearer …): [bold]{token}[/]")
+    # Plain print: Rich would wrap a long token line on a narrow or non-terminal output.
+    print(f"admin API token (send as 'Authorization: Bearer TOKEN'): {token}", flush=True)
     _serve(url, host, port)
 
 
