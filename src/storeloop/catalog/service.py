@@ -1,0 +1,179 @@
+"""Catalog use cases: categories, products and SKUs.
+
+Writes check their foreign keys (so the client learns which field is wrong) and let the unique
+constraints judge codes and slugs (so two racing writers cannot both win). Nothing here commits;
+the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from storeloop.catalog.models import Category, Product, Sku
+from storeloop.catalog.schemas import (
+    CategoryCreate,
+    CategoryFilter,
+    CategoryUpdate,
+    ProductCreate,
+    ProductFilter,
+    ProductUpdate,
+    SkuCreate,
+    SkuFilter,
+    SkuUpdate,
+)
+from storeloop.errors import (
+    FieldError,
+    InvalidInput,
+    check_references,
+    flush_or_conflict,
+    get_or_raise,
+)
+
+
+def counts(session: Session) -> dict[str, int]:
+    return {
+        "categories": session.scalar(select(func.count()).select_from(Category)) or 0,
+        "products": session.scalar(select(func.count()).select_from(Product)) or 0,
+        "skus": session.scalar(select(func.count()).select_from(Sku)) or 0,
+    }
+
+
+# Categories
+
+
+def category_query(filters: CategoryFilter) -> Select[tuple[Category]]:
+    stmt = select(Category)
+    if filters.parent_id is not None:
+        stmt = stmt.where(Category.parent_id == filters.parent_id)
+    if filters.q is not None:
+        stmt = stmt.where(
+            or_(
+                Category.name.icontains(filters.q, autoescape=True),
+                Category.name_en.icontains(filters.q, autoescape=True),
+            )
+        )
+    return stmt
+
+
+def get_category(session: Session, category_id: int) -> Category:
+    return get_or_raise(session, Category, category_id)
+
+
+def create_category(session: Session, data: CategoryCreate) -> Category:
+    check_references(session, {"parent_id": (Category, data.parent_id)})
+    category = Category(**data.model_dump())
+    session.add(category)
+    flush_or_conflict(session)
+    return category
+
+
+def update_category(session: Session, category_id: int, patch: CategoryUpdate) -> Category:
+    category = get_category(session, category_id)
+    changes = patch.model_dump()
+    if changes.get("parent_id") is not None:
+        _check_parent(session, category, changes["parent_id"])
+    for name, value in changes.items():
+        setattr(category, name, value)
+    flush_or_conflict(session)
+    return category
+
+
+def _check_parent(session: Session, category: Category, parent_id: int) -> None:
+    """A new parent must exist and must not sit below the category: the tree stays a tree."""
+    check_references(session, {"parent_id": (Category, parent_id)})
+    ancestor: int | None = parent_id
+    while ancestor is not None:
+        if ancestor == category.id:
+            raise InvalidInput(
+                [FieldError("parent_id", "a category cannot be placed under itself")]
+            )
+        ancestor = session.scalar(select(Category.parent_id).where(Category.id == ancestor))
+
+
+# Products
+
+
+def product_query(filters: ProductFilter) -> Select[tuple[Product]]:
+    stmt = select(Product)
+    if filters.category_id is not None:
+        stmt = stmt.where(Product.category_id == filters.category_id)
+    if filters.q is not None:
+        stmt = stmt.where(
+            or_(
+                Product.name.icontains(filters.q, autoescape=True),
+                Product.name_en.icontains(filters.q, autoescape=True),
+            )
+        )
+    if filters.brand is not None:
+        stmt = stmt.where(Product.brand == filters.brand)
+    if filters.is_active is not None:
+        stmt = stmt.where(Product.is_active == filters.is_active)
+    return stmt
+
+
+def get_product(session: Session, product_id: int) -> Product:
+    """The product with its SKUs and certificates, loaded up front as its detail read shows them."""
+    return get_or_raise(
+        session,
+        Product,
+        product_id,
+        options=[selectinload(Product.skus), selectinload(Product.certificates)],
+    )
+
+
+def create_product(session: Session, data: ProductCreate) -> Product:
+    check_references(session, {"category_id": (Category, data.category_id)})
+    product = Product(**data.model_dump())
+    session.add(product)
+    flush_or_conflict(session)
+    return product
+
+
+def update_product(session: Session, product_id: int, patch: ProductUpdate) -> Product:
+    product = get_product(session, product_id)
+    changes = patch.model_dump()
+    if "category_id" in changes:
+        check_references(session, {"category_id": (Category, changes["category_id"])})
+    for name, value in changes.items():
+        setattr(product, name, value)
+    flush_or_conflict(session)
+    return product
+
+
+# SKUs
+
+
+def sku_query(filters: SkuFilter) -> Select[tuple[Sku]]:
+    stmt = select(Sku)
+    if filters.product_id is not None:
+        stmt = stmt.where(Sku.product_id == filters.product_id)
+    if filters.code is not None:
+        stmt = stmt.where(Sku.code == filters.code)
+    if filters.is_presale is not None:
+        stmt = stmt.where(Sku.is_presale == filters.is_presale)
+    if filters.is_dropship is not None:
+        stmt = stmt.where(Sku.is_dropship == filters.is_dropship)
+    if filters.is_active is not None:
+        stmt = stmt.where(Sku.is_active == filters.is_active)
+    return stmt
+
+
+def get_sku(session: Session, sku_id: int) -> Sku:
+    return get_or_raise(session, Sku, sku_id)
+
+
+def create_sku(session: Session, data: SkuCreate) -> Sku:
+    check_references(session, {"product_id": (Product, data.product_id)})
+    sku = Sku(**data.model_dump())
+    session.add(sku)
+    flush_or_conflict(session)
+    return sku
+
+
+def update_sku(session: Session, sku_id: int, patch: SkuUpdate) -> Sku:
+    sku = get_sku(session, sku_id)
+    for name, value in patch.model_dump().items():
+        setattr(sku, name, value)
+    flush_or_conflict(session)
+    return sku
