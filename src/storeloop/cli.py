@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from storeloop.analytics.cli import analyze_app
 from storeloop.settings import DEFAULT_DATABASE_URL
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 token_app = typer.Typer(help="Admin API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
+app.add_typer(analyze_app, name="analyze")
 
 console = Console()
 err_console = Console(stderr=True)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlxtend.frequent_patterns import apriori
+from mlxtend.frequent_patterns import association_rules as mlxtend_rules
+
+from storeloop.analytics.baskets import association_rules, bought_together, frequent_itemsets
+
+# Four baskets: {A, B}, {A, B, C}, {A}, {B, C}; order o2 lists B twice.
+HAND = pd.DataFrame(
+    [
+        ("o1", "A"),
+        ("o1", "B"),
+        ("o2", "A"),
+        ("o2", "B"),
+        ("o2", "B"),
+        ("o2", "C"),
+        ("o3", "A"),
+        ("o4", "B"),
+        ("o4", "C"),
+    ],
+    columns=["order_id", "sku"],
+)
+
+
+def test_itemset_supports_by_hand(con) -> None:
+    table = con.create_table("hand", HAND)
+    got = frequent_itemsets(table, min_support=0.25).to_pandas()
+    assert dict(zip(got["itemset"], got["support"], strict=True)) == {
+        "A": 0.75,
+        "B": 0.75,
+        "C": 0.5,
+        "A|B": 0.5,
+        "A|C": 0.25,
+        "B|C": 0.5,
+        "A|B|C": 0.25,
+    }
+    higher = frequent_itemsets(table, min_support=0.5).to_pandas()
+    assert sorted(higher["itemset"]) == ["A", "A|B", "B", "B|C", "C"]
+
+
+def test_rules_by_hand(con) -> None:
+    table = con.create_table("hand", HAND)
+    rules = association_rules(table, min_support=0.25, min_confidence=0.6).to_pandas()
+    got = {
+        (row.antecedents, row.consequents): (row.support, row.confidence, row.lift)
+        for row in rules.itertuples()
+    }
+    assert got[("A", "B")] == pytest.approx((0.5, 2 / 3, 8 / 9))
+    assert got[("C", "B")] == pytest.approx((0.5, 1.0, 4 / 3))
+    assert got[("A|C", "B")] == pytest.approx((0.25, 1.0, 4 / 3))
+    # {A, B} → C has confidence 0.25 / 0.5 = 0.5 < 0.6, so it is not a rule.
+    assert ("A|B", "C") not in got
+    assert sorted(got) == [("A", "B"), ("A|C", "B"), ("B", "A"), ("B", "C"), ("C", "B")]
+    assert rules["lift"].is_monotonic_decreasing
+
+
+def generated_baskets(seed: int, orders: int, skus: int) -> pd.DataFrame:
+    """Baskets with popular SKUs, a strong pair and a strong triple, and repeated lines."""
+    rng = np.random.default_rng(seed)
+    weights = np.linspace(2, 0.2, skus)
+    rows = []
+    for order in range(orders):
+        size = int(rng.integers(1, 6))
+        items = set(rng.choice(skus, size, replace=False, p=weights / weights.sum()).tolist())
+        if 0 in items and rng.random() < 0.7:
+            items.add(1)
+        if 2 in items and rng.random() < 0.5:
+            items |= {3, 4}
+        for item in items:
+            rows.extend([(f"o{order}", f"SKU-{item:03d}")] * int(rng.integers(1, 3)))
+    return pd.DataFrame(rows, columns=["order_id", "sku"])
+
+
+@pytest.mark.parametrize(
+    ("seed", "min_support", "min_confidence"),
+    [(1, 0.02, 0.1), (2, 0.01, 0.3), (3, 0.05, 0.05)],
+)
+def test_rules_equal_mlxtend(con, seed: int, min_support: float, min_confidence: float) -> None:
+    baskets = generated_baskets(seed, orders=2000, skus=30)
+    ours = association_rules(
+        con.create_table("baskets", baskets),
+        min_support=min_support,
+        min_confidence=min_confidence,
+    ).to_pandas()
+
+    one_hot = pd.crosstab(baskets["order_id"], baskets["sku"]).astype(bool)
+    itemsets = apriori(one_hot, min_support=min_support, use_colnames=True, max_len=3)
+    theirs = mlxtend_rules(
+        itemsets, num_itemsets=len(one_hot), metric="confidence", min_threshold=min_confidence
+    )
+    for side in ("antecedents", "consequents"):
+        theirs[side] = theirs[side].map(lambda items: "|".join(sorted(items)))
+
+    keys = ["antecedents", "consequents"]
+    metrics = ["support", "confidence", "lift"]
+    ours = ours.set_index(keys).sort_index()
+    theirs = theirs.set_index(keys)[metrics].sort_index()
+    assert len(ours) > 15
+    assert list(ours.index) == list(theirs.index)
+    np.testing.assert_allclose(ours[metrics].to_numpy(), theirs.to_numpy(), rtol=0, atol=1e-9)
+
+
+def test_bought_together_by_hand(con) -> None:
+    table = con.create_table("hand", HAND)
+    got = bought_together(table, top_k=2, min_orders=1).to_pandas()
+    rows = [tuple(row) for row in got[["sku", "rank", "together_sku", "orders"]].to_numpy()]
+    # B is in 3 baskets: with A in 2, with C in 2; ties on confidence go to higher lift (C).
+    assert rows == [
+        ("A", 1, "B", 2),
+        ("A", 2, "C", 1),
+        ("B", 1, "C", 2),
+        ("B", 2, "A", 2),
+        ("C", 1, "B", 2),
+        ("C", 2, "A", 1),
+    ]
+    b_with_c = got[(got["sku"] == "B") & (got["together_sku"] == "C")].iloc[0]
+    assert b_with_c["confidence"] == pytest.approx(2 / 3)
+    assert b_with_c["lift"] == pytest.approx((2 / 3) / 0.5)
+    # One shared basket is not enough by default.
+    default = bought_together(table).to_pandas()
+    assert ("A", "C") not in set(zip(default["sku"], default["together_sku"], strict=True))
+
+
+@pytest.mark.parametrize(("name", "value"), [("min_support", 0.0), ("min_confidence", 1.5)])
+def test_shares_outside_zero_one_are_refused(con, name: str, value: float) -> None:
+    options = {"min_support": 0.1, "min_confidence": 0.1, name: value}
+    with pytest.raises(ValueError, match=f"{name} must be in"):
+        association_rules(con.create_table("hand", HAND), **options)
