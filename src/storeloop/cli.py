@@ -152,6 +152,9 @@ def _print_report(report: SeedReport) -> None:
     for name, rows in report.rows.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
+    console.print(f"events: {report.events_destination}")
+    for note in report.notes:
+        console.print(f"note: {note}")
     console.print(f"total {report.total_seconds:.1f} s")
 
 
