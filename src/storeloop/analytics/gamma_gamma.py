@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, gammaln
 
-from storeloop.analytics.mle import Weighted, maximise
+from storeloop.analytics.mle import LOG_PARAM_LIMIT, Weighted, maximise
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,5 +72,13 @@ def fit_gamma_gamma(
         return -float(value), -gradient
 
     log_params, loglik = maximise("Gamma-Gamma", 3, negative, total_weight=data.total)
+    if np.max(np.abs(log_params)) > LOG_PARAM_LIMIT:
+        # The likelihood still rises towards a limit of the model (e.g. no spread in spend per
+        # purchase); whether the optimiser stops there on its own or at the search bound depends
+        # on rounding, so a parameter beyond the limit is refused either way.
+        raise ValueError(
+            "Gamma-Gamma maximum likelihood did not converge: the likelihood rises towards "
+            "infinite parameters (spend per purchase barely varies between customers)"
+        )
     p, q, v = np.exp(log_params)
     return GammaGamma(float(p), float(q), float(v), loglik)
