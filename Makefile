@@ -1,10 +1,12 @@
 # Every target creates or reuses .venv and installs what it needs: a newcomer types
-# `make demo` or `make test` on a fresh clone and nothing else.
+# `make demo` or `make test` on a fresh clone and nothing else. The demo installs only the
+# runtime dependencies (fast); tests, lint and benchmarks add the dev extra (Spark, oracles).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
 
 .PHONY: demo test lint bench install clean
 
@@ -14,23 +16,27 @@ $(PY):
 $(UV): | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
 
-$(STAMP): pyproject.toml | $(UV)
+$(RUNTIME): pyproject.toml | $(UV)
+	$(UV) pip install --quiet --python $(PY) -e .
+	touch $(RUNTIME)
+
+$(DEV): pyproject.toml | $(UV)
 	$(UV) pip install --quiet --python $(PY) -e '.[dev]'
-	touch $(STAMP)
+	touch $(DEV) $(RUNTIME)
 
-install: $(STAMP)
+install: $(DEV)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(VENV)/bin/storeloop demo
 
-test: $(STAMP)
+test: $(DEV)
 	$(PY) -m pytest
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(PY) bench/seed_bench.py
 
 clean:
