@@ -7,7 +7,7 @@ the caller's unit of work does.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from storeloop.catalog.models import Category, Product, Sku
@@ -29,6 +29,7 @@ from storeloop.errors import (
     flush_or_conflict,
     get_or_raise,
 )
+from storeloop.filtering import apply_filters
 
 
 def counts(session: Session) -> dict[str, int]:
@@ -43,17 +44,9 @@ def counts(session: Session) -> dict[str, int]:
 
 
 def category_query(filters: CategoryFilter) -> Select[tuple[Category]]:
-    stmt = select(Category)
-    if filters.parent_id is not None:
-        stmt = stmt.where(Category.parent_id == filters.parent_id)
-    if filters.q is not None:
-        stmt = stmt.where(
-            or_(
-                Category.name.icontains(filters.q, autoescape=True),
-                Category.name_en.icontains(filters.q, autoescape=True),
-            )
-        )
-    return stmt
+    return apply_filters(
+        select(Category), Category, filters, search=(Category.name, Category.name_en)
+    )
 
 
 def get_category(session: Session, category_id: int) -> Category:
@@ -95,21 +88,7 @@ def _check_parent(session: Session, category: Category, parent_id: int) -> None:
 
 
 def product_query(filters: ProductFilter) -> Select[tuple[Product]]:
-    stmt = select(Product)
-    if filters.category_id is not None:
-        stmt = stmt.where(Product.category_id == filters.category_id)
-    if filters.q is not None:
-        stmt = stmt.where(
-            or_(
-                Product.name.icontains(filters.q, autoescape=True),
-                Product.name_en.icontains(filters.q, autoescape=True),
-            )
-        )
-    if filters.brand is not None:
-        stmt = stmt.where(Product.brand == filters.brand)
-    if filters.is_active is not None:
-        stmt = stmt.where(Product.is_active == filters.is_active)
-    return stmt
+    return apply_filters(select(Product), Product, filters, search=(Product.name, Product.name_en))
 
 
 def get_product(session: Session, product_id: int) -> Product:
@@ -145,18 +124,7 @@ def update_product(session: Session, product_id: int, patch: ProductUpdate) -> P
 
 
 def sku_query(filters: SkuFilter) -> Select[tuple[Sku]]:
-    stmt = select(Sku)
-    if filters.product_id is not None:
-        stmt = stmt.where(Sku.product_id == filters.product_id)
-    if filters.code is not None:
-        stmt = stmt.where(Sku.code == filters.code)
-    if filters.is_presale is not None:
-        stmt = stmt.where(Sku.is_presale == filters.is_presale)
-    if filters.is_dropship is not None:
-        stmt = stmt.where(Sku.is_dropship == filters.is_dropship)
-    if filters.is_active is not None:
-        stmt = stmt.where(Sku.is_active == filters.is_active)
-    return stmt
+    return apply_filters(select(Sku), Sku, filters)
 
 
 def get_sku(session: Session, sku_id: int) -> Sku:

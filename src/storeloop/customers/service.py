@@ -14,6 +14,7 @@ from storeloop.errors import (
     flush_or_conflict,
     get_or_raise,
 )
+from storeloop.filtering import apply_filters
 
 
 def count(session: Session) -> int:
@@ -21,20 +22,7 @@ def count(session: Session) -> int:
 
 
 def customer_query(filters: CustomerFilter) -> Select[tuple[Customer]]:
-    stmt = select(Customer)
-    if filters.province is not None:
-        stmt = stmt.where(Customer.province == filters.province)
-    if filters.region is not None:
-        stmt = stmt.where(Customer.region == filters.region)
-    if filters.channel is not None:
-        stmt = stmt.where(Customer.channel == filters.channel)
-    if filters.email is not None:
-        stmt = stmt.where(Customer.email == filters.email)
-    if filters.signed_up_from is not None:
-        stmt = stmt.where(Customer.signed_up_at >= filters.signed_up_from)
-    if filters.signed_up_to is not None:
-        stmt = stmt.where(Customer.signed_up_at < filters.signed_up_to)
-    return stmt
+    return apply_filters(select(Customer), Customer, filters)
 
 
 def get_customer(session: Session, customer_id: int) -> Customer:

@@ -20,6 +20,7 @@ from storeloop.customers.models import Customer
 from storeloop.errors import FieldError, InvalidInput, existing_ids
 from storeloop.events.models import Event
 from storeloop.events.schemas import EventFilter, EventIn
+from storeloop.filtering import apply_filters
 from storeloop.orders.models import Order
 
 _EVENTS = TypeAdapter(list[EventIn])
@@ -33,22 +34,7 @@ def count(session: Session) -> int:
 
 
 def event_query(filters: EventFilter) -> Select[tuple[Event]]:
-    stmt = select(Event)
-    if filters.type is not None:
-        stmt = stmt.where(Event.type == filters.type)
-    if filters.visitor_id is not None:
-        stmt = stmt.where(Event.visitor_id == filters.visitor_id)
-    if filters.session_id is not None:
-        stmt = stmt.where(Event.session_id == filters.session_id)
-    if filters.customer_id is not None:
-        stmt = stmt.where(Event.customer_id == filters.customer_id)
-    if filters.sku_id is not None:
-        stmt = stmt.where(Event.sku_id == filters.sku_id)
-    if filters.occurred_from is not None:
-        stmt = stmt.where(Event.occurred_at >= filters.occurred_from)
-    if filters.occurred_to is not None:
-        stmt = stmt.where(Event.occurred_at < filters.occurred_to)
-    return stmt
+    return apply_filters(select(Event), Event, filters)
 
 
 def ingest(session: Session, raw_events: Sequence[Any]) -> int:

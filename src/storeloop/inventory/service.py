@@ -23,6 +23,7 @@ from storeloop.errors import (
     flush_or_conflict,
     get_or_raise,
 )
+from storeloop.filtering import apply_filters
 from storeloop.inventory.models import StockLevel, StockMovement, Warehouse
 from storeloop.inventory.schemas import (
     StockAdjustment,
@@ -42,16 +43,7 @@ _REASON_SIGN = {"receipt": 1, "return": 1, "writeoff": -1, "adjustment": 0}
 
 
 def warehouse_query(filters: WarehouseFilter) -> Select[tuple[Warehouse]]:
-    stmt = select(Warehouse)
-    if filters.kind is not None:
-        stmt = stmt.where(Warehouse.kind == filters.kind)
-    if filters.region is not None:
-        stmt = stmt.where(Warehouse.region == filters.region)
-    if filters.province is not None:
-        stmt = stmt.where(Warehouse.province == filters.province)
-    if filters.is_active is not None:
-        stmt = stmt.where(Warehouse.is_active == filters.is_active)
-    return stmt
+    return apply_filters(select(Warehouse), Warehouse, filters)
 
 
 def get_warehouse(session: Session, warehouse_id: int) -> Warehouse:
@@ -77,27 +69,11 @@ def update_warehouse(session: Session, warehouse_id: int, patch: WarehouseUpdate
 
 
 def stock_level_query(filters: StockLevelFilter) -> Select[tuple[StockLevel]]:
-    stmt = select(StockLevel)
-    if filters.sku_id is not None:
-        stmt = stmt.where(StockLevel.sku_id == filters.sku_id)
-    if filters.warehouse_id is not None:
-        stmt = stmt.where(StockLevel.warehouse_id == filters.warehouse_id)
-    return stmt
+    return apply_filters(select(StockLevel), StockLevel, filters)
 
 
 def movement_query(filters: StockMovementFilter) -> Select[tuple[StockMovement]]:
-    stmt = select(StockMovement)
-    if filters.sku_id is not None:
-        stmt = stmt.where(StockMovement.sku_id == filters.sku_id)
-    if filters.warehouse_id is not None:
-        stmt = stmt.where(StockMovement.warehouse_id == filters.warehouse_id)
-    if filters.reason is not None:
-        stmt = stmt.where(StockMovement.reason == filters.reason)
-    if filters.created_from is not None:
-        stmt = stmt.where(StockMovement.created_at >= filters.created_from)
-    if filters.created_to is not None:
-        stmt = stmt.where(StockMovement.created_at < filters.created_to)
-    return stmt
+    return apply_filters(select(StockMovement), StockMovement, filters)
 
 
 def adjust_stock(session: Session, data: StockAdjustment) -> tuple[StockMovement, StockLevel]:

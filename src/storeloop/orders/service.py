@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from storeloop.errors import get_or_raise
+from storeloop.filtering import apply_filters
 from storeloop.money import Money
 from storeloop.orders.models import Order, Return
 from storeloop.orders.schemas import OrderFilter
@@ -42,18 +43,7 @@ def paid_gmv(session: Session) -> list[Money]:
 
 
 def order_query(filters: OrderFilter) -> Select[tuple[Order]]:
-    stmt = select(Order)
-    if filters.customer_id is not None:
-        stmt = stmt.where(Order.customer_id == filters.customer_id)
-    if filters.status is not None:
-        stmt = stmt.where(Order.status == filters.status)
-    if filters.channel is not None:
-        stmt = stmt.where(Order.channel == filters.channel)
-    if filters.placed_from is not None:
-        stmt = stmt.where(Order.placed_at >= filters.placed_from)
-    if filters.placed_to is not None:
-        stmt = stmt.where(Order.placed_at < filters.placed_to)
-    return stmt
+    return apply_filters(select(Order), Order, filters)
 
 
 def get_order_history(session: Session, order_id: int) -> OrderHistory:
