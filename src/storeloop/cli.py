@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from storeloop.analytics.cli import analyze_app
+from storeloop.pricing.cli import price_command
 from storeloop.settings import DEFAULT_DATABASE_URL
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ token_app = typer.Typer(help="Admin API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(analyze_app, name="analyze")
+app.command("price")(price_command)
 
 console = Console()
 err_console = Console(stderr=True)

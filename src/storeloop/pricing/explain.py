@@ -1,0 +1,229 @@
+"""Turning the chosen combination into a priced cart that explains itself.
+
+Every discount names its offer and the rule that fired; every offer that matched but is not in
+the price says why — ineligible, condition not met, outranked on its lines, or part of a costlier
+combination (with how much costlier).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from storeloop.pricing.deposits import Deposits
+from storeloop.pricing.kinds import item
+from storeloop.pricing.kinds.base import Proposal, money_text
+from storeloop.pricing.margin import margin_flags
+from storeloop.pricing.nudges import nudges
+from storeloop.pricing.offer_schemas import AnyOffer, ItemOffer, Level
+from storeloop.pricing.pipeline import Entry, Outcome, Plan
+from storeloop.pricing.result import (
+    Applied,
+    Discount,
+    GiftLine,
+    PricedCart,
+    PricedLine,
+    Rejection,
+    SearchReport,
+    Totals,
+)
+from storeloop.pricing.stacking import Choice
+
+
+def priced_cart(
+    plan: Plan,
+    choice: Choice,
+    *,
+    rejected: Sequence[Rejection],
+    deposits: Deposits,
+    sku_order: Sequence[str],
+    at: datetime,
+) -> PricedCart:
+    outcome = choice.outcome
+    entries = sorted(
+        (entry for entry in outcome.ledger.entries if _counts(entry, outcome)),
+        key=lambda entry: (_LEVELS.index(entry.offer.level), entry.offer.id),
+    )
+    lines = _priced_lines(plan, outcome, entries, deposits)
+    position = {line.sku: line.pos for line in plan.lines}
+    reasons = [*rejected, *_not_chosen(plan, choice)]
+    return PricedCart(
+        currency=plan.ctx.currency,
+        at=at,
+        lines=tuple(lines[position[sku]] for sku in sku_order),
+        gifts=_gifts(plan, entries),
+        applied=_applied(plan, outcome, entries),
+        totals=_totals(outcome, lines, deposits),
+        rejected=tuple(sorted(reasons, key=lambda r: (r.offer or "", r.code or "", r.reason))),
+        nudges=nudges(plan, outcome),
+        margin_flags=margin_flags(plan.lines, [line.final_amount for line in lines], entries),
+        search=SearchReport(choice.combinations, choice.truncated),
+    )
+
+
+_LEVELS = list(Level)  # the stacking order, in which discounts are listed
+
+
+def _counts(entry: Entry, outcome: Outcome) -> bool:
+    return (
+        any(entry.parts)
+        or bool(entry.gifts)
+        or (entry.free_shipping and outcome.shipping_discount > 0)
+    )
+
+
+def _priced_lines(
+    plan: Plan, outcome: Outcome, entries: Sequence[Entry], deposits: Deposits
+) -> list[PricedLine]:
+    result = []
+    for line in plan.lines:
+        discounts = tuple(
+            Discount(
+                entry.offer.id,
+                entry.offer.kind,
+                entry.offer.level,
+                entry.rule,
+                entry.parts[line.pos],
+            )
+            for entry in entries
+            if entry.parts[line.pos]
+        )
+        result.append(
+            PricedLine(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                list_amount=line.list_amount,
+                discounts=discounts,
+                final_amount=outcome.ledger.amounts[line.pos],
+                subscription=line.subscription,
+                deposit_credit=deposits.credits[line.pos],
+                deposit_due=deposits.dues[line.pos],
+            )
+        )
+    return result
+
+
+def _applied(plan: Plan, outcome: Outcome, entries: Sequence[Entry]) -> tuple[Applied, ...]:
+    """One entry per offer (and code): item-level offers are recorded line by line, so merge.
+    ``entries`` come in stacking order, and so do the results."""
+    grouped: dict[tuple[str, str | None], list[Entry]] = {}
+    for entry in entries:
+        grouped.setdefault((entry.offer.id, entry.code), []).append(entry)
+    applied = []
+    for group in grouped.values():
+        first = group[0]
+        parts = [sum(column) for column in zip(*(entry.parts for entry in group), strict=True)]
+        applied.append(
+            Applied(
+                offer=first.offer.id,
+                kind=first.offer.kind,
+                level=first.offer.level,
+                rule=first.rule,
+                amount=sum(parts),
+                requested=sum(entry.requested for entry in group),
+                allocations={plan.lines[pos].sku: part for pos, part in enumerate(parts) if part},
+                code=first.code,
+                shipping=outcome.shipping_discount if first.free_shipping else 0,
+            )
+        )
+    return tuple(applied)
+
+
+def _gifts(plan: Plan, entries: Sequence[Entry]) -> tuple[GiftLine, ...]:
+    catalogue = plan.ctx.catalogue
+    gifts = [
+        GiftLine(
+            sku=sku,
+            quantity=units,
+            offer=entry.offer.id,
+            value=catalogue[sku].list_price * units,
+            cost=catalogue[sku].cost * units,
+        )
+        for entry in entries
+        for sku, units in entry.gifts
+    ]
+    return tuple(sorted(gifts, key=lambda gift: (gift.offer, gift.sku)))
+
+
+def _totals(outcome: Outcome, lines: Sequence[PricedLine], deposits: Deposits) -> Totals:
+    by_level = dict.fromkeys(Level, 0)
+    for line in lines:
+        for discount in line.discounts:
+            by_level[discount.level] += discount.amount
+    goods = sum(line.list_amount for line in lines)
+    discount = sum(by_level.values())
+    shipping = outcome.shipping_fee - outcome.shipping_discount
+    total = goods - discount + shipping
+    balance_later = sum(line.final_amount - line.deposit_due for line in lines if line.deposit_due)
+    credit = sum(deposits.credits)
+    return Totals(
+        goods=goods,
+        item_discount=by_level[Level.ITEM],
+        shop_discount=by_level[Level.SHOP],
+        coupon_discount=by_level[Level.COUPON],
+        deposit_inflation=by_level[Level.DEPOSIT],
+        discount=discount,
+        shipping_fee=outcome.shipping_fee,
+        shipping_discount=outcome.shipping_discount,
+        shipping=shipping,
+        total=total,
+        gift_value=outcome.gift_value,
+        deposit_credit=credit,
+        deposit_due=sum(deposits.dues),
+        balance_later=balance_later,
+        to_pay=total - credit - balance_later,
+    )
+
+
+def _not_chosen(plan: Plan, choice: Choice) -> list[Rejection]:
+    """Why each eligible offer that is not in the price was left out."""
+    outcome = choice.outcome
+    used = set(outcome.used)
+    shop, coupons = outcome.shop_proposals, outcome.coupon_proposals
+    unused: list[tuple[AnyOffer, str | None, tuple[str, str]]] = [
+        (offer, None, _outranked(plan, offer)) for offer in plan.item_offers if offer.id not in used
+    ]
+    unused += [
+        (offer, None, _unmet(shop[offer.id]))
+        for offer, _ in plan.shop_offers
+        if offer.id not in used
+    ]
+    unused += [
+        (presented.offer, presented.code, _unmet(proposal))
+        for presented, proposal in zip(plan.coupons, coupons, strict=True)
+        if presented.offer.id not in used
+    ]
+    currency = plan.ctx.currency
+    reasons = []
+    for offer, code, never_used in unused:
+        best = choice.best_with.get(offer.id)
+        if best is None:
+            reasons.append(Rejection(offer.id, *never_used, code))
+            continue
+        if best == outcome.objective:
+            detail = "the same total without it, so it is kept for later"
+            reasons.append(Rejection(offer.id, "not_needed", detail, code))
+            continue
+        exclusive = "exclusive; " if getattr(offer, "exclusive", False) else ""
+        detail = (
+            f"{exclusive}the best combination using it costs {money_text(best, currency)}, "
+            f"{money_text(best - outcome.objective, currency)} more"
+        )
+        reasons.append(Rejection(offer.id, "worse_combination", detail, code))
+    return reasons
+
+
+def _unmet(proposal: Proposal) -> tuple[str, str]:
+    if proposal.unmet:
+        return "condition_not_met", proposal.unmet
+    if proposal.free_shipping:
+        return "no_benefit", "shipping is already free"
+    return "capped", "the caps left no room for it"
+
+
+def _outranked(plan: Plan, offer: ItemOffer) -> tuple[str, str]:
+    lines = [line for line in plan.lines if offer in plan.item_options[line.pos]]
+    if any(item.line_discount(offer, line, line.quantity) for line in lines):
+        return "outranked", "another item-level offer is worth more on every line it covers"
+    return "no_benefit", "it takes nothing off the lines it covers"

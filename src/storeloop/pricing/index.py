@@ -1,0 +1,126 @@
+"""An index from SKU, category and tag to the offers that can match a cart.
+
+With thousands of running offers, most name goods that are not in a given cart; looking offers
+up by the cart's SKUs, categories and tags makes the cost of pricing grow with the offers that can
+match, not with all of them. Audience rules (tier, new customer, channel) are checked on the
+candidates this returns, which is what lets the explanation say *why* a matching offer was left
+out. Coupons are found by code, never by scope: a coupon the customer did not present must not
+apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from storeloop.pricing.context import Line
+from storeloop.pricing.offer_schemas import AnyOffer, Bundle, Coupon, CouponCode
+from storeloop.pricing.schemas import OffersDocument
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeKeys:
+    skus: frozenset[str]
+    categories: frozenset[str]
+    tags: frozenset[str]
+
+    @property
+    def everything(self) -> bool:
+        return not (self.skus or self.categories or self.tags)
+
+    def covers(self, line: Line) -> bool:
+        return (
+            self.everything
+            or line.sku in self.skus
+            or line.category in self.categories
+            or not self.tags.isdisjoint(line.tags)
+        )
+
+
+def scope_keys(offer: AnyOffer) -> ScopeKeys:
+    """A bundle's scope is its items; every other kind names its scope in ``products``."""
+    if isinstance(offer, Bundle):
+        return ScopeKeys(frozenset(item.sku for item in offer.items), frozenset(), frozenset())
+    products = offer.products
+    return ScopeKeys(
+        frozenset(products.skus), frozenset(products.categories), frozenset(products.tags)
+    )
+
+
+Match = tuple[AnyOffer, tuple[int, ...]]
+
+
+class OfferBook:
+    """Offers validated once and indexed, to price many carts against."""
+
+    def __init__(self, document: OffersDocument) -> None:
+        self.document = document
+        self._by_id: dict[str, AnyOffer] = {}
+        self._keys: dict[str, ScopeKeys] = {}
+        self._codes: dict[str, tuple[Coupon, CouponCode]] = {}
+        self._scoped: list[AnyOffer] = []
+        self._by_sku: dict[str, list[AnyOffer]] = {}
+        self._by_category: dict[str, list[AnyOffer]] = {}
+        self._by_tag: dict[str, list[AnyOffer]] = {}
+        self._storewide: list[AnyOffer] = []
+        for offer in sorted(document.offers, key=lambda o: o.id):
+            self._by_id[offer.id] = offer
+            keys = self._keys[offer.id] = scope_keys(offer)
+            if isinstance(offer, Coupon):
+                for entry in offer.codes:
+                    self._codes[entry.code] = (offer, entry)
+                continue
+            self._scoped.append(offer)
+            if keys.everything:
+                self._storewide.append(offer)
+            for table, values in (
+                (self._by_sku, keys.skus),
+                (self._by_category, keys.categories),
+                (self._by_tag, keys.tags),
+            ):
+                for value in values:
+                    table.setdefault(value, []).append(offer)
+
+    def offer(self, offer_id: str) -> AnyOffer | None:
+        return self._by_id.get(offer_id)
+
+    def coupon(self, code: str) -> tuple[Coupon, CouponCode] | None:
+        return self._codes.get(code)
+
+    def keys(self, offer_id: str) -> ScopeKeys:
+        return self._keys[offer_id]
+
+    def matching(self, lines: Sequence[Line]) -> list[Match]:
+        """Non-coupon offers covering at least one line, by id, each with the lines it covers."""
+        hits: dict[str, list[int]] = {}
+        offers: dict[str, AnyOffer] = {}
+        for line in lines:
+            for offer in self._candidates(line):
+                positions = hits.setdefault(offer.id, [])
+                if not positions or positions[-1] != line.pos:
+                    positions.append(line.pos)
+                    offers[offer.id] = offer
+        everyone = tuple(line.pos for line in lines)
+        for offer in self._storewide if lines else ():
+            hits[offer.id] = list(everyone)
+            offers[offer.id] = offer
+        return [(offers[offer_id], tuple(hits[offer_id])) for offer_id in sorted(hits)]
+
+    def _candidates(self, line: Line) -> Iterable[AnyOffer]:
+        yield from self._by_sku.get(line.sku, ())
+        yield from self._by_category.get(line.category, ())
+        for tag in line.tags:
+            yield from self._by_tag.get(tag, ())
+
+
+class ScanningOfferBook(OfferBook):
+    """The plain loop over every offer: the benchmark's baseline and the tests' oracle."""
+
+    def matching(self, lines: Sequence[Line]) -> list[Match]:
+        found: list[Match] = []
+        for offer in self._scoped:
+            keys = self._keys[offer.id]
+            positions = tuple(line.pos for line in lines if keys.covers(line))
+            if positions:
+                found.append((offer, positions))
+        return found

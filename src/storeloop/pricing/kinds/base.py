@@ -1,0 +1,142 @@
+"""What a rule hands back to the stacking engine, and the wording shared by explanations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from storeloop.money import CURRENCY_EXPONENT, allocate
+from storeloop.pricing.context import Context, Line
+from storeloop.pricing.errors import PricingInputError
+from storeloop.pricing.schemas import SkuInfo
+
+
+@dataclass(slots=True)
+class Proposal:
+    """A rule's requested discount and how to spread it over lines.
+
+    ``weights`` has one entry per cart line (zero outside the rule's scope); ``gifts`` are free
+    units the engine adds; ``unmet`` says why a rule gives nothing.
+    """
+
+    amount: int
+    weights: tuple[int, ...]
+    rule: str
+    unmet: str = ""
+    gifts: tuple[tuple[str, int], ...] = ()
+    gift_value: int = 0
+    free_shipping: bool = False
+    _split: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def gives_something(self) -> bool:
+        return self.amount > 0 or bool(self.gifts) or self.free_shipping
+
+    @property
+    def split(self) -> tuple[int, ...]:
+        """The plain pro-rata split, computed once: the search applies the same proposal in
+        many combinations, and in most of them no cap or floor interferes."""
+        if self._split is None:
+            weights = self.weights
+            self._split = tuple(allocate(self.amount, weights)) if any(weights) else weights
+        return self._split
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The lines a rule covers, priced at the level the rule measures its condition on, with
+    the eligible spend every rule reads."""
+
+    lines: Sequence[Line]
+    positions: tuple[int, ...]
+    amounts: Sequence[int]
+    ctx: Context
+    spend: int
+
+    @property
+    def units(self) -> int:
+        return sum(self.lines[pos].quantity for pos in self.positions)
+
+    def weights(self) -> tuple[int, ...]:
+        return weights_over(self.positions, self.amounts, len(self.lines))
+
+
+class ShopRule(Protocol):
+    """A shop-level kind: its condition and benefit, read at item-level prices.
+
+    ``step`` is the part of the outcome that depends on spend thresholds (the tier reached, the
+    multiples counted); the search compares it at the lowest and the list prices to know whether
+    a threshold lies between them.
+    """
+
+    def reads_prices(self, offer: Any) -> bool:
+        """Whether a price change can change the outcome's step (a spend condition)."""
+        ...
+
+    def step(self, offer: Any, scope: Scope) -> int: ...
+
+    def propose(self, offer: Any, scope: Scope) -> Proposal: ...
+
+    def nudge(self, offer: Any, scope: Scope) -> NudgeDraft | None: ...
+
+
+def nothing(why: str) -> Proposal:
+    return Proposal(amount=0, weights=(), rule="", unmet=why)
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeDraft:
+    add_amount: int
+    add_units: int
+    sku: str | None
+    unlocks: int
+    message_en: str
+    message_zh: str
+
+
+def weights_over(positions: Sequence[int], values: Sequence[int], size: int) -> tuple[int, ...]:
+    weights = [0] * size
+    for pos in positions:
+        weights[pos] = values[pos]
+    return tuple(weights)
+
+
+def cheapest_line(lines: Sequence[Line], positions: Sequence[int]) -> Line | None:
+    """The cheapest unit a shopper could add towards a rule: more of what is in the cart."""
+    covered = [lines[pos] for pos in positions]
+    return min(covered, key=lambda line: (line.unit_price, line.sku), default=None)
+
+
+def sku_info(catalogue: Mapping[str, SkuInfo], sku: str, offer_id: str, field: str) -> SkuInfo:
+    info = catalogue.get(sku)
+    if info is None:
+        raise PricingInputError(
+            "offers",
+            f"unknown SKU {sku!r} (not in the cart's catalogue)",
+            offer=offer_id,
+            field=field,
+        )
+    return info
+
+
+def money_text(amount: int, currency: str) -> str:
+    exponent = CURRENCY_EXPONENT[currency]
+    units = (
+        f"{amount // 10**exponent}.{amount % 10**exponent:0{exponent}d}"
+        if exponent
+        else str(amount)
+    )
+    return f"¥{units}" if currency == "CNY" else f"{units} {currency}"
+
+
+def percent_text(basis_points: int) -> str:
+    whole, rest = divmod(basis_points, 100)
+    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
+
+
+def zhe_text(basis_points: int) -> str:
+    """Chinese shoppers read 20 % off as 8折 and 15 % off as 8.5折."""
+    paid = 10_000 - basis_points
+    whole, rest = divmod(paid, 1000)
+    return f"{whole}折" if not rest else f"{whole}.{rest:03d}".rstrip("0") + "折"

@@ -1,0 +1,283 @@
+"""Choosing the combination of offers that is best for the customer.
+
+Allowed combinations: any set of item-level offers (each line takes the best enabled one), any set
+of non-exclusive shop-level offers or one exclusive one alone, and up to ``max_coupons`` coupons
+(plus one free-shipping coupon) or one exclusive coupon alone. The search is exhaustive over these,
+so removing an offer can never lower the best total — with one exact shortcut: an offer is fixed
+*on* when no threshold (spend tier, coupon minimum, free-shipping line) can change between the
+lowest and the highest prices its lines can have. Without a threshold to cross, a larger discount
+never costs the customer anything, so the combinations without it need not be priced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import TypeVar
+
+from storeloop.pricing.kinds import coupon as coupon_rule
+from storeloop.pricing.kinds.base import Proposal
+from storeloop.pricing.offer_schemas import ItemOffer, ShopOffer
+from storeloop.pricing.pipeline import (
+    SHOP_RULES,
+    Ledger,
+    Outcome,
+    Plan,
+    ProposalCache,
+    apply_coupons,
+    apply_items,
+    apply_shop,
+    coupon_proposals,
+    finish,
+    shop_proposals,
+)
+from storeloop.pricing.shipping import fee_for
+
+Offer = TypeVar("Offer", ItemOffer, ShopOffer)
+MAX_TOGGLED = 5  # at most 2**5 item-offer sets, and 2**5 shop-offer sets for each
+WORK_BUDGET = 4000  # offer applications per cart, so a cart that 100+ offers match stays fast
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    outcome: Outcome
+    combinations: int
+    truncated: bool
+    best_with: dict[str, int]
+
+
+def choose(plan: Plan) -> Choice:
+    """Price every combination worth trying and keep the best, remembering for each offer the
+    best total of a combination that used it — the explanation of why it was left out."""
+    return _Search(plan).run()
+
+
+class _Search:
+    """The enumeration: item-offer sets, then shop-offer sets for each, then coupon sets.
+
+    Sets are tried most-enabled first, so that when a cart matched by very many offers exhausts
+    ``WORK_BUDGET`` (counted in offer applications, not time, so the result stays
+    deterministic), what was priced is what most likely wins; ``truncated`` then says so.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.start = plan.start()
+        self.cache: ProposalCache = {}
+        self.coupon_combos = _coupon_combinations(plan)
+        self.stacking = tuple(offer for offer, _ in plan.shop_offers if not offer.exclusive)
+        self.exclusive = [(offer,) for offer, _ in plan.shop_offers if offer.exclusive]
+        self.best: Outcome | None = None
+        self.best_with: dict[str, int] = {}
+        self.count = 0
+        self.work = 0
+        self.truncated = False
+
+    def run(self) -> Choice:
+        plan = self.plan
+        everything = frozenset(offer.id for offer in plan.item_offers)
+        lowest = apply_items(plan, self.start, everything)
+        toggled, cut = _at_most(_items_worth_toggling(plan, lowest, self.cache))
+        self.truncated |= cut
+        fixed = everything - {offer.id for offer in toggled}
+        for chosen in _subsets_largest_first(toggled):
+            if self._spent():
+                break
+            enabled = fixed | {offer.id for offer in chosen}
+            at_items = lowest if enabled == everything else apply_items(plan, self.start, enabled)
+            self._shop_level(at_items)
+        assert self.best is not None
+        return Choice(self.best, self.count, self.truncated, self.best_with)
+
+    def _shop_level(self, at_items: Ledger) -> None:
+        plan = self.plan
+        proposals = shop_proposals(plan, at_items.amounts, self.cache)
+        all_on = self._apply(at_items, self.stacking, proposals)
+        toggled, cut = _at_most(_shop_worth_toggling(plan, at_items, all_on, self.stacking))
+        self.truncated |= cut
+        self._coupon_level(at_items, proposals, all_on)
+        for combo in self.exclusive:
+            if self._spent():
+                return
+            self._coupon_level(at_items, proposals, self._apply(at_items, combo, proposals))
+        if not toggled:
+            return
+        names = {offer.id for offer in toggled}
+        fixed = tuple(offer for offer in self.stacking if offer.id not in names)
+        # Unconstrained, offers apply independently of order: the fixed ones once, then each set
+        # of toggled ones on top; otherwise every set is applied afresh in id order.
+        shared = None if all_on.constrained else self._apply(at_items, fixed, proposals)
+        for chosen in _subsets_largest_first(toggled):
+            if len(chosen) == len(toggled):
+                continue  # that is all_on, priced above
+            if self._spent():
+                return
+            if shared is not None:
+                at_shop = self._apply(shared, chosen, proposals)
+            else:
+                combo = tuple(sorted([*fixed, *chosen], key=lambda offer: offer.id))
+                at_shop = self._apply(at_items, combo, proposals)
+            self._coupon_level(at_items, proposals, at_shop)
+
+    def _coupon_level(
+        self, at_items: Ledger, proposals: dict[str, Proposal], at_shop: Ledger
+    ) -> None:
+        plan = self.plan
+        offered = coupon_proposals(plan, at_shop)
+        for coupons in self.coupon_combos:
+            if not all(offered[index].gives_something for index in coupons):
+                continue  # the same as the combination without that coupon
+            ledger = apply_coupons(plan, at_shop, coupons, offered)
+            self.work += len(coupons) + 1
+            self._consider(finish(plan, ledger, (at_items, proposals), (at_shop, offered)))
+
+    def _apply(
+        self, ledger: Ledger, combo: tuple[ShopOffer, ...], proposals: dict[str, Proposal]
+    ) -> Ledger:
+        self.work += len(combo)
+        return apply_shop(self.plan, ledger, combo, proposals)
+
+    def _consider(self, outcome: Outcome) -> None:
+        self.count += 1
+        for offer_id in outcome.used:
+            previous = self.best_with.get(offer_id)
+            if previous is None or outcome.objective < previous:
+                self.best_with[offer_id] = outcome.objective
+        if self.best is None or outcome.better_than(self.best):
+            self.best = outcome
+
+    def _spent(self) -> bool:
+        """Out of budget: stop here, with the combinations priced so far, and say so."""
+        spent = self.best is not None and self.work > WORK_BUDGET
+        self.truncated |= spent
+        return spent
+
+
+def _items_worth_toggling(plan: Plan, lowest: Ledger, cache: ProposalCache) -> list[ItemOffer]:
+    """Item offers on lines where some threshold can change between the lowest prices the
+    offers can make and list prices; on every other line a larger discount is simply better."""
+    if not plan.item_offers:
+        return []
+    lines = plan.lines
+    list_amounts = [line.list_amount for line in lines]
+    sensitive_lines: set[int] = set()
+    for offer, positions in plan.shop_offers:
+        rule = SHOP_RULES[offer.kind]
+        if rule.reads_prices(offer) and rule.step(
+            offer, plan.scope(positions, lowest.amounts)
+        ) != rule.step(offer, plan.scope(positions, list_amounts)):
+            sensitive_lines.update(positions)
+    minimums = [presented for presented in plan.coupons if presented.offer.min_spend]
+    free_line = plan.shipping.fee > 0 and plan.shipping.free_threshold is not None
+    if minimums or free_line:
+        at_list = shop_proposals(plan, list_amounts, cache)
+        if minimums:
+            most_off_line = _most_off_per_line(
+                plan, lowest, at_list, shop_proposals(plan, lowest.amounts, cache)
+            )
+        for presented in minimums:
+            positions = presented.positions
+            high_spend = sum(list_amounts[pos] for pos in positions)
+            low_spend = sum(lowest.amounts[pos] - most_off_line[pos] for pos in positions)
+            reaches = coupon_rule.reaches_threshold
+            if reaches(presented.offer, low_spend) != reaches(presented.offer, high_spend):
+                sensitive_lines.update(positions)
+        coupon_most_off = sum(
+            coupon_rule.goods_discount(
+                presented.offer, sum(list_amounts[pos] for pos in presented.positions)
+            )
+            for presented in plan.coupons
+        )
+        most_off = sum(proposal.amount for proposal in at_list.values())
+        low_goods = sum(lowest.amounts) - most_off - coupon_most_off
+        if fee_for(plan.shipping, low_goods) != fee_for(plan.shipping, sum(list_amounts)):
+            sensitive_lines.update(range(len(lines)))
+    touching = {offer.id for pos in sensitive_lines for offer in plan.item_options[pos]}
+    return [offer for offer in plan.item_offers if offer.id in touching]
+
+
+def _most_off_per_line(
+    plan: Plan,
+    lowest: Ledger,
+    at_list: dict[str, Proposal],
+    at_lowest: dict[str, Proposal],
+) -> list[int]:
+    """The most shop-level offers can ever take off each line, at any item-level prices.
+
+    An offer takes ``amount × weight / total weight`` from a line. Its amount is largest at list
+    prices, the line's weight too, and the total weight smallest at the lowest item prices — so
+    their ratio bounds every share. That holds while no line runs out of room (a full line
+    passes its share on to the others); when the bounds could fill a line, each line falls back
+    to the whole amount of every offer covering it, which holds always.
+    """
+    shares = [0] * len(plan.lines)
+    whole = [0] * len(plan.lines)
+    for offer, _ in plan.shop_offers:
+        top, low = at_list[offer.id], at_lowest[offer.id]
+        least_total = sum(low.weights) if low.gives_something else 0
+        for pos, weight in enumerate(top.weights):
+            if weight:
+                whole[pos] += top.amount
+                share = -(-top.amount * weight // least_total) if least_total else top.amount
+                shares[pos] += min(top.amount, share)
+    for line in plan.lines:
+        pos = line.pos
+        item_most = line.list_amount - lowest.amounts[pos]
+        room = min(plan.line_caps[pos] - item_most, lowest.amounts[pos] - plan.floors[pos])
+        if shares[pos] > room:
+            return whole
+    return shares
+
+
+def _shop_worth_toggling(
+    plan: Plan, at_items: Ledger, all_on: Ledger, stacking: tuple[ShopOffer, ...]
+) -> list[ShopOffer]:
+    """With item prices fixed, stacking shop offers only ever lower prices, so leaving one out
+    can only matter for a coupon minimum or the free-shipping line that every stacking offer
+    together misses but no offer at all reaches."""
+    coupon_most_off = 0
+    touching: set[str] = set()
+    for presented in plan.coupons:
+        positions = presented.positions
+        high = sum(at_items.amounts[pos] for pos in positions)
+        low = sum(all_on.amounts[pos] for pos in positions)
+        coupon_most_off += coupon_rule.goods_discount(presented.offer, high)
+        reaches = coupon_rule.reaches_threshold
+        if reaches(presented.offer, low) != reaches(presented.offer, high):
+            covered = set(positions)
+            touching.update(o.id for o, scope in plan.shop_offers if covered.intersection(scope))
+    low_goods = sum(all_on.amounts) - coupon_most_off
+    if fee_for(plan.shipping, low_goods) != fee_for(plan.shipping, sum(at_items.amounts)):
+        return list(stacking)
+    return [offer for offer in stacking if offer.id in touching]
+
+
+def _at_most(offers: list[Offer]) -> tuple[list[Offer], bool]:
+    """Beyond ``MAX_TOGGLED`` offers to toggle, the last ones (by id) stay fixed on; the result
+    then says the search was truncated."""
+    return offers[:MAX_TOGGLED], len(offers) > MAX_TOGGLED
+
+
+def _coupon_combinations(plan: Plan) -> list[tuple[int, ...]]:
+    """Up to ``max_coupons`` goods coupons plus at most one free-shipping coupon; an exclusive
+    coupon goes alone."""
+    goods, shipping, exclusive = [], [], []
+    for index, presented in enumerate(plan.coupons):
+        coupon = presented.offer
+        if coupon.exclusive:
+            if coupon.free_shipping or plan.ctx.policy.max_coupons:
+                exclusive.append((index,))
+        else:
+            (shipping if coupon.free_shipping else goods).append(index)
+    result: list[tuple[int, ...]] = []
+    for size in range(min(plan.ctx.policy.max_coupons, len(goods)) + 1):
+        for chosen in combinations(goods, size):
+            result.append(chosen)
+            result.extend(tuple(sorted((*chosen, ship))) for ship in shipping)
+    return result + exclusive
+
+
+def _subsets_largest_first(offers: Sequence[Offer]) -> Iterator[tuple[Offer, ...]]:
+    for size in range(len(offers), -1, -1):
+        yield from combinations(offers, size)
