@@ -1,4 +1,5 @@
-"""Fixtures for the analytics tests: a DuckDB connection and the CDNOW files lifetimes ships.
+"""Fixtures for the analytics tests: a DuckDB connection, a local Spark session (one per test
+run, shared by every Spark test) and the CDNOW files lifetimes ships.
 
 CDNOW is used as test data only, read by path because ``lifetimes.datasets`` imports the removed
 ``pkg_resources``.
@@ -6,6 +7,9 @@ CDNOW is used as test data only, read by path because ``lifetimes.datasets`` imp
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
 
@@ -19,6 +23,28 @@ CDNOW_DIR = Path(str(files("lifetimes"))) / "datasets"
 @pytest.fixture
 def con() -> ibis.BaseBackend:
     return ibis.duckdb.connect()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[ibis.BaseBackend]:
+    from pyspark.sql import SparkSession  # only when a Spark test runs: Spark is an extra
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Spark's Python workers must run this venv's interpreter, not whatever `python3` is first
+    # on PATH (which lacks pandas and ibis on a fresh machine).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("storeloop-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield ibis.pyspark.connect(session)
+    session.stop()
 
 
 @pytest.fixture(scope="session")

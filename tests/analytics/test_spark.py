@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -12,33 +9,12 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
-from pyspark.sql import SparkSession
 
 from storeloop.analytics.baskets import association_rules, frequent_itemsets
 from storeloop.analytics.canonical import Transactions, load_transactions
 from storeloop.analytics.clv import customer_summaries
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[ibis.BaseBackend]:
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # Spark's Python workers must run this venv's interpreter, not whatever `python3` is first
-    # on PATH (which lacks pandas and ibis on a fresh machine).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("storeloop-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield ibis.pyspark.connect(session)
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ summaries — or, for the fit, their distinct combinations — ever reach Python
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 import ibis
@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from storeloop.analytics.bgnbd import BgNbd, fit_bgnbd
 from storeloop.analytics.gamma_gamma import GammaGamma, fit_gamma_gamma
+from storeloop.analytics.periods import week_start
 
 TimeUnit = Literal["day", "week"]
 UNIT_DAYS: dict[TimeUnit, int] = {"day": 1, "week": 7}
@@ -55,7 +56,7 @@ def customer_summaries(
         last_day=periods.day.max(),
         repeat_mean=periods.total.mean(where=periods.day > periods.first_day),
     )
-    end_day = _epoch_days(calibration_end if period == "day" else _monday(calibration_end))
+    end_day = _epoch_days(calibration_end if period == "day" else week_start(calibration_end))
     return per_customer.select(
         "customer_id",
         frequency=per_customer.periods - 1,
@@ -118,10 +119,6 @@ def predict_clv(summaries: ir.Table, model: ClvModel, horizon: float) -> pa.Tabl
 
 def _numpy(table: pa.Table, *columns: str) -> list[np.ndarray]:
     return [table[column].to_numpy().astype(np.float64) for column in columns]
-
-
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def _epoch_days(day: date) -> int:

@@ -1,0 +1,186 @@
+"""The tables of the weekly data review (S3.1), as Arrow tables and as CSV and Parquet files.
+
+Ops, design, customer service and supply chain meet once a week around the same numbers:
+KPI trends with their abnormal days, the funnel, cohorts, segment sizes, personas, ABC × XYZ,
+basket rules and customer value. This module assembles those tables for a range of whole weeks
+from the store analyses, so the page that charts them (later) and an analyst opening the CSV
+files read the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from storeloop.analytics.abc_xyz import abc_xyz
+from storeloop.analytics.anomalies import Anomaly, find_anomalies
+from storeloop.analytics.baskets import association_rules
+from storeloop.analytics.clv import customer_summaries, fit_clv, predict_clv
+from storeloop.analytics.cohorts import cohorts
+from storeloop.analytics.funnels import funnel
+from storeloop.analytics.kpis import kpis
+from storeloop.analytics.personas import persona_preferences
+from storeloop.analytics.segments import rfm
+from storeloop.analytics.store import StoreTables
+
+REVIEW_WEEKS = 12
+CLV_HORIZON_WEEKS = 52
+
+
+ANOMALY_SCHEMA = pa.schema(
+    [
+        ("day", pa.date32()),
+        ("kpi", pa.string()),
+        ("value", pa.float64()),
+        ("baseline", pa.float64()),
+        ("z", pa.float64()),
+        ("direction", pa.string()),
+        ("cause_dimension", pa.string()),
+        ("cause_segment", pa.string()),
+        ("cause_explained", pa.float64()),
+        ("funnel_step", pa.string()),
+        ("funnel_step_change", pa.float64()),
+    ]
+)
+"""Fixed, so a week without anomalies still writes a file with the columns."""
+CLV_SCHEMA = pa.schema(
+    [("customer_id", pa.string()), ("frequency", pa.int64())]
+    + [
+        (name, pa.float64())
+        for name in (
+            "recency",
+            "T",
+            "monetary_value",
+            "probability_alive",
+            "expected_purchases",
+            "expected_average_spend",
+            "expected_value",
+        )
+    ]
+)
+"""The columns of :func:`~storeloop.analytics.clv.predict_clv`, for a review without a fit."""
+NOTES_SCHEMA = pa.schema([("table", pa.string()), ("note", pa.string())])
+"""Why a table is empty: read next to the figures, not buried in a log."""
+
+
+def weekly_review(
+    tables: StoreTables,
+    *,
+    end: date,
+    weeks: int = REVIEW_WEEKS,
+    min_support: float = 0.01,
+    min_confidence: float = 0.1,
+    top_rules: int = 50,
+    top_categories: int = 3,
+) -> dict[str, pa.Table]:
+    """The review's tables for the ``weeks`` weeks ending on ``end`` (inclusive; a Sunday
+    makes whole Monday-to-Sunday weeks).
+
+    Trends, anomalies, funnels, ABC × XYZ and basket rules cover the range; cohorts, segments,
+    personas and customer value use all history up to ``end``. A model that refuses to fit
+    leaves its table empty and says why in ``notes``.
+    """
+    if weeks < 1:
+        raise ValueError(f"weeks must be at least 1, got {weeks}")
+    start = end - timedelta(days=7 * weeks - 1)
+
+    def in_range(table: ir.Table, column: str) -> ir.Table:
+        day = table[column] if table[column].type().is_date() else table[column].date()
+        return table.filter(day.between(start, end))
+
+    orders = tables.orders.filter(tables.orders.ordered_at.date() <= end)
+    lines = in_range(tables.order_lines, "ordered_at")
+    review = {
+        "kpis_weekly": in_range(kpis(tables, grain="week"), "period"),
+        "kpis_daily": in_range(kpis(tables), "period"),
+        **{
+            f"kpis_weekly_by_{by}": in_range(kpis(tables, grain="week", by=by), "period")
+            for by in ("channel", "category", "region")
+        },
+        "cohorts": cohorts(orders),
+        "segments": _segment_sizes(rfm(orders, as_of=end)),
+        "persona_preferences": _top(persona_preferences(tables, as_of=end), top_categories),
+        "abc_xyz": abc_xyz(tables.order_lines, start=start, end=end),
+        "basket_rules": association_rules(
+            lines, min_support=min_support, min_confidence=min_confidence
+        ).limit(top_rules),
+    }
+    if tables.events is not None:
+        events = in_range(tables.events, "occurred_at")
+        review["funnel"] = funnel(events)
+        review["funnel_by_channel"] = funnel(events, by=["channel"])
+        review["funnel_by_device"] = funnel(events, by=["device"])
+    arrow = {name: table.to_pyarrow() for name, table in review.items()}
+    found = find_anomalies(tables, end=end)
+    scores = found.scores
+    arrow["anomaly_scores"] = scores.filter(pc.greater_equal(scores["day"], start))
+    arrow["anomalies"] = _anomaly_rows([a for a in found.anomalies if a.day >= start])
+    summaries = customer_summaries(orders, calibration_end=end, time_unit="week")
+    notes = []
+    try:
+        arrow["clv"] = predict_clv(summaries, fit_clv(summaries), CLV_HORIZON_WEEKS)
+    except ValueError as refused:  # a young shop's customers may not tell the rates apart yet
+        arrow["clv"] = CLV_SCHEMA.empty_table()
+        notes.append({"table": "clv", "note": str(refused)})
+    arrow["notes"] = pa.Table.from_pylist(notes, schema=NOTES_SCHEMA)
+    return arrow
+
+
+def write_review(review: Mapping[str, pa.Table], directory: Path) -> list[Path]:
+    """Each table as ``<name>.csv`` and ``<name>.parquet`` in ``directory``; the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in review.items():
+        pacsv.write_csv(table, directory / f"{name}.csv")
+        pq.write_table(table, directory / f"{name}.parquet")
+        written += [directory / f"{name}.csv", directory / f"{name}.parquet"]
+    return written
+
+
+def _segment_sizes(customers: ir.Table) -> ir.Table:
+    """Customers, spend and flags per RFM segment; the share is of all scored customers."""
+    sizes = customers.group_by("segment").aggregate(
+        customers=customers.count(),
+        monetary=customers.monetary.sum(),
+        churn_risk=customers.churn_risk.sum().cast("int64"),
+        dormant=customers.dormant.sum().cast("int64"),
+        vip=customers.vip.sum().cast("int64"),
+    )
+    share = sizes.customers.cast("float64") / sizes.customers.sum().over(ibis.window())
+    return sizes.mutate(share=share).order_by([ibis.desc("customers"), "segment"])
+
+
+def _top(preferences: ir.Table, top: int) -> ir.Table:
+    return preferences.filter(preferences["rank"] <= top)
+
+
+def _anomaly_rows(anomalies: list[Anomaly]) -> pa.Table:
+    """One row per flag: what moved, and its likely cause and funnel step."""
+    rows = []
+    for anomaly in anomalies:
+        cause = anomaly.cause
+        step = next((c for c in anomaly.causes if c.dimension == "funnel"), None)
+        rows.append(
+            {
+                "day": anomaly.day,
+                "kpi": anomaly.kpi,
+                "value": anomaly.value,
+                "baseline": anomaly.baseline,
+                "z": anomaly.z,
+                "direction": anomaly.direction,
+                "cause_dimension": cause.dimension if cause else None,
+                "cause_segment": cause.segment if cause else None,
+                "cause_explained": cause.explained if cause else None,
+                "funnel_step": step.segment if step else None,
+                "funnel_step_change": step.explained if step else None,
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=ANOMALY_SCHEMA)

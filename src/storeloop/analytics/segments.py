@@ -1,0 +1,109 @@
+"""RFM scores, named segments, churn flags and VIPs — the customer lists marketing acts on.
+
+Scores are quintiles of customers, and a tie never splits: two customers with the same recency,
+frequency or spend always get the same score, so a list handed to a campaign does not depend on
+the engine's row order. Definitions are in docs/analytics.md ("Customer segments").
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from storeloop.analytics.exprs import ratio
+
+CHURN_RISK_DAYS = 30
+"""S1.4d: no purchase for 30 days earns an exclusive discount."""
+DORMANT_DAYS = 60
+VIP_SHARE = 0.2
+"""S1.4e: the top 20% of customers by average order value get the VIP service package."""
+SEGMENTS: tuple[tuple[str, tuple[int, int], tuple[int, int]], ...] = (
+    ("champions", (5, 5), (4, 5)),
+    ("loyal", (3, 4), (4, 5)),
+    ("potential_loyalists", (4, 5), (2, 3)),
+    ("new_customers", (5, 5), (1, 1)),
+    ("promising", (4, 4), (1, 1)),
+    ("need_attention", (3, 3), (3, 3)),
+    ("about_to_sleep", (3, 3), (1, 2)),
+    ("cannot_lose_them", (1, 2), (5, 5)),
+    ("at_risk", (1, 2), (3, 4)),
+    ("hibernating", (1, 2), (1, 2)),
+)
+"""Segment name, R-score range, F-score range: the usual RFM grid; it covers all 25 cells."""
+
+
+def rank_score(value: ir.Column, groups: int, *, descending: bool = False) -> ir.IntegerValue:
+    """1 … ``groups`` by rank of ``value`` (non-null), ascending or, to favour small values,
+    descending.
+
+    score = 1 + ⌊groups × r / n⌋ with r the number of rows ranked strictly before (ties take
+    the lowest rank of their group) and n all rows: equal values share a score, and a value
+    shared by many rows keeps them all in the lower group.
+    """
+    before = ibis.rank().over(order_by=ibis.desc(value) if descending else value)
+    return (before * groups / _all_rows(value)).floor().cast("int64") + 1
+
+
+def _all_rows(value: ir.Column) -> ir.IntegerValue:
+    return value.count().over(ibis.window())
+
+
+def rfm(
+    orders: ir.Table,
+    *,
+    as_of: date,
+    churn_risk_days: int = CHURN_RISK_DAYS,
+    dormant_days: int = DORMANT_DAYS,
+    vip_share: float = VIP_SHARE,
+) -> ir.Table:
+    """One row per customer with a paid order on or before ``as_of``.
+
+    ``orders`` has a row per order: customer_id, ordered_at, amount. Columns: customer_id,
+    last_order (date), recency_days (as_of − last_order), frequency (orders), monetary (their
+    total), aov (monetary / frequency), r_score, f_score, m_score (1–5), rfm ("545"),
+    segment (:data:`SEGMENTS`), churn_risk (recency ≥ ``churn_risk_days``), dormant (recency ≥
+    ``dormant_days``; a dormant customer is also at churn risk), vip.
+    """
+    if not 0 < vip_share <= 1:
+        raise ValueError(f"vip_share must be in (0, 1], got {vip_share}")
+    kept = orders.filter(orders.ordered_at.date() <= as_of)
+    per = kept.group_by("customer_id").aggregate(
+        last_order=kept.ordered_at.max().date(),
+        frequency=kept.count(),
+        monetary=kept.amount.sum(),
+    )
+    recency = ibis.literal(as_of).epoch_days() - per.last_order.epoch_days()
+    per = per.mutate(recency_days=recency.cast("int64"), aov=ratio(per.monetary, per.frequency))
+    scored = per.mutate(
+        r_score=rank_score(per.recency_days, 5, descending=True),
+        f_score=rank_score(per.frequency, 5),
+        m_score=rank_score(per.monetary, 5),
+        # Customers with a strictly higher AOV are fewer than the VIP share.
+        vip=ibis.rank().over(order_by=ibis.desc(per.aov)) < _all_rows(per.aov) * vip_share,
+    )
+    segment = ibis.cases(
+        *(
+            (scored.r_score.between(*r) & scored.f_score.between(*f), name)
+            for name, r, f in SEGMENTS
+        )
+    )
+    return scored.select(
+        "customer_id",
+        "last_order",
+        "recency_days",
+        scored.frequency.cast("int64").name("frequency"),
+        "monetary",
+        "aov",
+        "r_score",
+        "f_score",
+        "m_score",
+        rfm=scored.r_score.cast("string")
+        + scored.f_score.cast("string")
+        + scored.m_score.cast("string"),
+        segment=segment,
+        churn_risk=scored.recency_days >= churn_risk_days,
+        dormant=scored.recency_days >= dormant_days,
+        vip=scored.vip,
+    ).order_by("customer_id")

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from storeloop.analytics import report
+from storeloop.analytics.report import (
+    ANOMALY_SCHEMA,
+    CLV_SCHEMA,
+    NOTES_SCHEMA,
+    weekly_review,
+    write_review,
+)
+from tests.analytics.hand_store import random_store
+
+
+def test_weekly_review_tables_and_files(con, tmp_path: Path) -> None:
+    review = weekly_review(random_store().tables(con), end=date(2024, 6, 23), weeks=2)
+    assert set(review) == {
+        "kpis_weekly",
+        "kpis_daily",
+        "kpis_weekly_by_channel",
+        "kpis_weekly_by_category",
+        "kpis_weekly_by_region",
+        "cohorts",
+        "segments",
+        "persona_preferences",
+        "abc_xyz",
+        "basket_rules",
+        "funnel",
+        "funnel_by_channel",
+        "funnel_by_device",
+        "anomaly_scores",
+        "anomalies",
+        "clv",
+        "notes",
+    }
+    # The two whole weeks ending on Sunday 23 June; the shop opened on 3 June.
+    assert review["kpis_weekly"]["period"].to_pylist() == [date(2024, 6, 10), date(2024, 6, 17)]
+    assert len(review["kpis_daily"]) == 14
+    assert min(review["anomaly_scores"]["day"].to_pylist()) == date(2024, 6, 10)
+    assert review["anomalies"].schema == ANOMALY_SCHEMA
+    # Segments and customer value cover everyone who bought by the end.
+    assert review["clv"].schema == CLV_SCHEMA and len(review["notes"]) == 0
+    customers = len(review["clv"])
+    assert sum(review["segments"]["customers"].to_pylist()) == customers > 20
+    assert review["funnel"]["visitors"][0].as_py() > review["funnel"]["visitors"][4].as_py() > 0
+
+    written = write_review(review, tmp_path / "review")
+    assert len(written) == 2 * len(review)
+    assert pq.read_table(tmp_path / "review" / "abc_xyz.parquet").equals(review["abc_xyz"])
+    header = (tmp_path / "review" / "segments.csv").read_text().splitlines()[0]
+    assert header.replace('"', "").split(",")[:2] == ["segment", "customers"]
+
+
+def test_a_refused_model_leaves_a_note_not_a_failure(con, monkeypatch) -> None:
+    def refuse(_summaries):
+        raise ValueError("BG/NBD: not enough history")
+
+    monkeypatch.setattr(report, "fit_clv", refuse)
+    review = weekly_review(random_store().tables(con), end=date(2024, 6, 23), weeks=1)
+    assert review["clv"].schema == CLV_SCHEMA and len(review["clv"]) == 0
+    assert review["notes"].schema == NOTES_SCHEMA
+    assert review["notes"].to_pylist() == [{"table": "clv", "note": "BG/NBD: not enough history"}]
+
+
+def test_weeks_must_be_positive(con) -> None:
+    with pytest.raises(ValueError, match="weeks"):
+        weekly_review(random_store().tables(con), end=date(2024, 6, 23), weeks=0)
