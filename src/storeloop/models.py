@@ -7,6 +7,12 @@ from storeloop.db import Base
 from storeloop.events.models import Event
 from storeloop.inventory.models import StockLevel, StockMovement, Warehouse
 from storeloop.orders.models import Order, OrderLine, Payment, Return, Shipment
+from storeloop.pricing.models import (
+    StoredCouponCode,
+    StoredCustomerUsage,
+    StoredOffer,
+    StoredOfferUsage,
+)
 from storeloop.supply.models import Carrier, PurchaseOrder, PurchaseOrderLine, Supplier
 
 __all__ = [
@@ -28,6 +34,10 @@ __all__ = [
     "Sku",
     "StockLevel",
     "StockMovement",
+    "StoredCouponCode",
+    "StoredCustomerUsage",
+    "StoredOffer",
+    "StoredOfferUsage",
     "Supplier",
     "Warehouse",
 ]

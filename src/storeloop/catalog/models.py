@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storeloop.db import Amount, Base, BigId, UTCDateTime, utcnow
@@ -38,6 +38,8 @@ class Product(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Matched by offers' products.tags (pricing); last, where migration 0002 added it.
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
     category: Mapped[Category] = relationship()
     skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.id")

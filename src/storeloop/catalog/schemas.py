@@ -33,6 +33,10 @@ CategoryName = Annotated[str, text(128, min_length=1)]
 ProductName = Annotated[str, text(255, min_length=1)]
 Weight = Annotated[int, Field(strict=True, ge=0, le=MAX_INT32, description="grams")]
 Attributes = dict[Annotated[str, text(64, min_length=1)], JsonValue]
+Tags = Annotated[
+    list[Annotated[str, text(64, min_length=1)]],
+    Field(max_length=50, description="matched by offers' products.tags", examples=[["new"]]),
+]
 
 
 class CategoryCreate(WriteModel):
@@ -71,6 +75,7 @@ class ProductCreate(WriteModel):
     name_en: Annotated[str, text(255)] = ""
     brand: Annotated[str, text(128)] = ""
     description: Annotated[str, text(20_000)] = ""
+    tags: Tags = Field(default_factory=list)
     is_active: bool = True
 
 
@@ -80,6 +85,7 @@ class ProductUpdate(WriteModel):
     name_en: Annotated[str, text(255)] | MISSING = MISSING
     brand: Annotated[str, text(128)] | MISSING = MISSING
     description: Annotated[str, text(20_000)] | MISSING = MISSING
+    tags: Tags | MISSING = MISSING
     is_active: bool | MISSING = MISSING
 
 
@@ -90,6 +96,7 @@ class ProductRead(ReadModel):
     name_en: str
     brand: str
     description: str
+    tags: list[str]
     is_active: bool
     created_at: datetime
 

@@ -239,6 +239,7 @@ def build_catalog(seed: int, calendar: Calendar) -> Catalog:
                 "description": description,
                 "is_active": [True] * n_products,
                 "created_at": columns.timestamps(product_launch_us),
+                "tags": ["[]"] * n_products,
             }
         ),
         "skus": pa.table(

@@ -13,7 +13,7 @@ from storeloop.pricing.schemas import OffersDocument
 
 def check_skus_known(document: OffersDocument, catalogue: Container[str], source: str) -> None:
     for offer in document.offers:
-        for field, sku in _named_skus(offer):
+        for field, sku in named_skus(offer):
             if sku not in catalogue:
                 raise PricingInputError(
                     source,
@@ -23,7 +23,7 @@ def check_skus_known(document: OffersDocument, catalogue: Container[str], source
                 )
 
 
-def _named_skus(offer: AnyOffer) -> list[tuple[str, str]]:
+def named_skus(offer: AnyOffer) -> list[tuple[str, str]]:
     if isinstance(offer, Bundle):
         return [(f"items[{i}].sku", item.sku) for i, item in enumerate(offer.items)]
     named = [(f"products.skus[{i}]", sku) for i, sku in enumerate(offer.products.skus)]

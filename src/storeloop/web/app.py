@@ -16,6 +16,7 @@ from storeloop.db import make_engine, make_session_factory
 from storeloop.events.api import router as events_router
 from storeloop.inventory.api import router as inventory_router
 from storeloop.orders.api import router as orders_router
+from storeloop.pricing.api import router as pricing_router
 from storeloop.settings import get_settings
 from storeloop.web.errors import ERROR_RESPONSES, install_error_handlers
 from storeloop.web.home import router as home_router
@@ -64,6 +65,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         inventory_router,
         orders_router,
         events_router,
+        pricing_router,
     ):
         api.include_router(router)
     app.include_router(api)
