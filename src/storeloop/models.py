@@ -6,6 +6,8 @@ from storeloop.customers.models import Customer
 from storeloop.db import Base
 from storeloop.events.models import Event
 from storeloop.inventory.models import StockLevel, StockMovement, Warehouse
+from storeloop.inventory.reservation_models import StockReservation
+from storeloop.orders.checkout_models import IdempotencyKey, OrderStatusHistory, OutboxEvent
 from storeloop.orders.models import Order, OrderLine, Payment, Return, Shipment
 from storeloop.pricing.models import (
     StoredCouponCode,
@@ -23,8 +25,11 @@ __all__ = [
     "Certificate",
     "Customer",
     "Event",
+    "IdempotencyKey",
     "Order",
     "OrderLine",
+    "OrderStatusHistory",
+    "OutboxEvent",
     "Payment",
     "Product",
     "PurchaseOrder",
@@ -34,6 +39,7 @@ __all__ = [
     "Sku",
     "StockLevel",
     "StockMovement",
+    "StockReservation",
     "StoredCouponCode",
     "StoredCustomerUsage",
     "StoredOffer",
