@@ -8,6 +8,7 @@ from functools import lru_cache
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///storeloop.db"
+DEV_PAYMENT_SECRET = "storeloop-dev-payment-secret"
 
 
 class Settings(BaseSettings):
@@ -17,6 +18,9 @@ class Settings(BaseSettings):
     currency: str = "CNY"
     host: str = "127.0.0.1"
     port: int = 8000
+    # HMAC-SHA256 key of the payment gateway's callbacks; override in production with
+    # STORELOOP_PAYMENT_SECRET (the default is public, for development and tests only)
+    payment_secret: str = DEV_PAYMENT_SECRET
 
 
 @lru_cache

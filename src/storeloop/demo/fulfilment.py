@@ -297,6 +297,7 @@ def _payments(
             "method": columns.labels(PAYMENT_METHODS, method[cols["order"]]),
             "created_at": columns.timestamps(cols["created"]),
             "paid_at": columns.timestamps(cols["paid"], cols["valid"]),
+            "gateway_transaction_id": pa.nulls(len(order), pa.string()),
         }
     )
 

@@ -133,6 +133,14 @@ def _order_tables(
                 "ship_city": pc.take(customers.table["city"], pa.array(orders.customer)),
                 "placed_at": columns.timestamps(orders.placed_us),
                 "paid_at": columns.timestamps(fulfilment.paid_us, fulfilment.fully_paid),
+                # presale terms (migration 0004) are not simulated: no deposit, no window
+                "deposit_amount": columns.ints(np.zeros(n, dtype=np.int64)),
+                "balance_starts_at": columns.timestamps(
+                    np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+                ),
+                "balance_ends_at": columns.timestamps(
+                    np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+                ),
             }
         ),
         "order_lines": pa.table(

@@ -256,6 +256,7 @@ def _place(
     order.total_amount = order.goods_amount - order.discount_amount + order.shipping_amount
     if expected_total is not None and expected_total != order.total_amount:
         raise PriceChanged(expected_total, order.total_amount)
+    _record_presale_terms(session, order, priced)
     session.add(order)
     session.flush()
     session.add(OrderStatusHistory(order_id=order.id, to_status=INITIAL_STATUS, at=at))
@@ -290,6 +291,22 @@ def _place(
     )
     session.flush()
     return order, priced
+
+
+def _record_presale_terms(session: Session, order: Order, priced: PricedCart) -> None:
+    """A presale order (a deposit due now): the engine's deposit and the balance window (the
+    narrowest one when several presales apply), which ``orders.deposits`` enforces."""
+    if not priced.totals.deposit_due:
+        return
+    presales = [a.offer for a in priced.applied if a.kind == "presale"]
+    definitions = session.scalars(
+        select(StoredOffer.definition).where(StoredOffer.code.in_(presales))
+    ).all()
+    order.is_presale = True
+    order.deposit_amount = priced.totals.deposit_due
+    starts = [datetime.fromisoformat(d["balance_starts_at"]) for d in definitions]
+    order.balance_starts_at = max(starts)
+    order.balance_ends_at = min(datetime.fromisoformat(d["balance_ends_at"]) for d in definitions)
 
 
 def _refuse_unapplied_codes(priced: PricedCart, codes: Sequence[str]) -> None:
@@ -468,17 +485,23 @@ def mark_paid(session_factory: sessionmaker[Session], order_id: int, *, at: date
     """A full payment arrived: consume the order's reservations (``sale`` ledger rows) and move
     it to ``paid``. Conflict, changing nothing, if it is not awaiting payment or has expired."""
     with write_session(session_factory) as session:
-        order = session.get_one(Order, order_id)
-        if not can_transition(order.status, "paid"):
-            transition(order, "paid")  # raises IllegalTransition with the allowed moves
-        reservations = open_reservations(session, order_id)
-        if not reservations:
-            raise Conflict(f"order {order_id} holds no stock (its reservation expired)")
-        consume_all(session, reservations, at=at)
-        _change_status(session, order, "paid", at, "order.paid")
-        order.paid_at = at
-        session.flush()
-        return order
+        return mark_paid_in(session, order_id, at=at)
+
+
+def mark_paid_in(session: Session, order_id: int, *, at: datetime) -> Order:
+    """``mark_paid`` inside the caller's write transaction (a payment callback records its
+    payment row in the same one)."""
+    order = session.get_one(Order, order_id)
+    if not can_transition(order.status, "paid"):
+        transition(order, "paid")  # raises IllegalTransition with the allowed moves
+    reservations = open_reservations(session, order_id)
+    if not reservations:
+        raise Conflict(f"order {order_id} holds no stock (its reservation expired)")
+    consume_all(session, reservations, at=at)
+    _change_status(session, order, "paid", at, "order.paid")
+    order.paid_at = at
+    session.flush()
+    return order
 
 
 def close_expired(session_factory: sessionmaker[Session], *, now: datetime) -> list[int]:
@@ -505,4 +528,5 @@ __all__ = [
     "checkout",
     "close_expired",
     "mark_paid",
+    "mark_paid_in",
 ]

@@ -42,6 +42,9 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dedupe_key: Mapped[str | None] = mapped_column(
+        String(128), unique=True, comment="at most one event per key, e.g. order.unpaid_1h:7"
+    )
 
 
 class OrderStatusHistory(Base):

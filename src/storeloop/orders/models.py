@@ -65,6 +65,12 @@ class Order(Base):
     ship_city: Mapped[str] = mapped_column(String(64), default="")
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # presale (migration 0004): the engine's deposit due at checkout and the balance window
+    deposit_amount: Mapped[int] = mapped_column(
+        Amount, default=0, server_default="0", comment="presale deposit due, 0 if none"
+    )
+    balance_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    balance_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id")
     payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
@@ -113,6 +119,9 @@ class Payment(Base):
     method: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gateway_transaction_id: Mapped[str | None] = mapped_column(
+        String(128), unique=True, comment="the gateway's id: a replayed callback hits this"
+    )
 
 
 class Shipment(Base):
