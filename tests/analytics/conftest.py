@@ -7,8 +7,6 @@ CDNOW is used as test data only, read by path because ``lifetimes.datasets`` imp
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
@@ -27,22 +25,10 @@ def con() -> ibis.BaseBackend:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[ibis.BaseBackend]:
-    from pyspark.sql import SparkSession  # only when a Spark test runs: Spark is an extra
+    """The local Spark session the CLI uses too (``engines.spark_session``), one per test run."""
+    from storeloop.analytics.engines import spark_session
 
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # Spark's Python workers must run this venv's interpreter, not whatever `python3` is first
-    # on PATH (which lacks pandas and ibis on a fresh machine).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("storeloop-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
+    session = spark_session("storeloop-tests")
     yield ibis.pyspark.connect(session)
     session.stop()
 
@@ -70,3 +56,12 @@ def cdnow_csv(cdnow_raw: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory)
 
 
 CDNOW_MAP = {"customer_id": "customer", "ordered_at": "date", "amount": "dollars"}
+
+
+@pytest.fixture
+def seeded_url(db_url: str) -> str:
+    """A store of the current backend holding the tiny demo store (120 days, events included)."""
+    from storeloop.demo.seed import PRESETS, seed_store
+
+    seed_store(db_url, PRESETS["tiny"], progress=False)
+    return db_url

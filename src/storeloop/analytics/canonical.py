@@ -18,10 +18,10 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from storeloop.analytics.engines import hold_arrow
 from storeloop.analytics.errors import InputError
 
 
@@ -220,7 +220,7 @@ def load_transactions(
     for index, path in enumerate(paths):
         source = SourceFile(path, resolve_columns(_read_header(path), mapping, path.name))
         raw = _read_raw(source)
-        typed = _typed(ibis.memtable(raw), source.columns, index)
+        typed = _typed(hold_arrow(con, f"raw_{index}", raw), source.columns, index)
         _check_parsed(con, typed, raw, source)
         sources.append(source)
         parts.append(typed.drop(*(f"{RAW}{name}" for name in source.columns)))
@@ -253,14 +253,7 @@ def _read_raw(source: SourceFile) -> pa.Table:
         table, first_row = pq.read_table(source.path, columns=wanted), 1
     else:
         table, first_row = _read_csv_as_text(source.path, wanted), 2
-    # Blank and null text mean the same here, and a blank survives the trip through pandas that
-    # some Ibis backends (PySpark) take for in-memory tables, where a null string becomes "NaN".
-    arrays = {
-        f"{RAW}{name}": pc.fill_null(table[column], "")
-        if pa.types.is_string(table[column].type)
-        else table[column]
-        for name, column in source.columns.items()
-    }
+    arrays = {f"{RAW}{name}": table[column] for name, column in source.columns.items()}
     arrays[SOURCE_ROW] = pa.array(range(first_row, first_row + table.num_rows), pa.int64())
     return pa.table(arrays)
 

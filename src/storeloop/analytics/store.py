@@ -13,10 +13,10 @@ convert an instant to a wall-clock time in their *session* time zone, which diff
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 
 import ibis
@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from storeloop.analytics.canonical import DECIMAL_TYPE
+from storeloop.analytics.engines import hold_arrow
 from storeloop.analytics.errors import InputError
 from storeloop.analytics.exprs import left_join_using
 
@@ -85,6 +86,29 @@ OPTIONAL_TABLES = frozenset({"events", "returns"})
 """A store without behavioural events or returns still has orders to analyse."""
 
 
+class Fact(StrEnum):
+    """What an analysis may need beyond paid orders (customer, time, amount)."""
+
+    EVENTS = "events"
+    """The event stream: UV, conversion, funnels."""
+    RETURNS = "returns"
+    """Returned units."""
+    REFUNDS = "refunds"
+    """Refunded amounts."""
+    QUANTITIES = "quantities"
+    """Units per order line."""
+    LINE_AMOUNTS = "line_amounts"
+    """Revenue per SKU (ABC × XYZ)."""
+    BASKETS = "baskets"
+    """Which SKUs were bought in one order (association rules)."""
+    CATEGORIES = "categories"
+    DEVICES = "devices"
+    CHANNELS = "channels"
+    REGIONS = "regions"
+    PROFILES = "profiles"
+    """Customers' birth dates and home regions (personas)."""
+
+
 @dataclass(frozen=True)
 class StoreTables:
     """Canonical store tables, all held by one Ibis backend.
@@ -101,6 +125,10 @@ class StoreTables:
       add_to_cart, checkout_start, payment), channel, device, sku, category, order_id; or None.
     - ``returns`` — returns of those lines: order_id, sku, category, quantity, amount (refund),
       returned_at; or None.
+
+    Tables built from a merchant's export (:mod:`storeloop.analytics.export_store`) hold less:
+    ``missing`` names each :class:`Fact` they lack and why, and the columns for it are absent
+    or null.
     """
 
     orders: ir.Table
@@ -108,6 +136,17 @@ class StoreTables:
     customers: ir.Table
     events: ir.Table | None = None
     returns: ir.Table | None = None
+    missing: Mapping[Fact, str] = field(default_factory=dict)
+
+    def lacks(self) -> dict[Fact, str]:
+        """Every fact these tables do not hold → why, so an analysis that needs one is skipped
+        with that reason rather than run on blanks."""
+        lacking = dict(self.missing)
+        if self.events is None:
+            lacking.setdefault(Fact.EVENTS, "there is no event stream")
+        if self.returns is None:
+            lacking.setdefault(Fact.RETURNS, "there is no returns table")
+        return lacking
 
 
 def read_store_parquet(
@@ -136,32 +175,14 @@ def read_store_database(
     timezone: str = SHOP_TIMEZONE,
     chunk_rows: int = 100_000,
 ) -> StoreTables:
-    """Load the store database (SQLite or PostgreSQL) through SQLAlchemy, in chunks.
+    """Load the store database (SQLite or PostgreSQL) as Arrow batches of ``chunk_rows`` rows.
 
-    DuckDB's SQLite and PostgreSQL scanners are extensions it downloads at first use, which an
-    offline machine cannot do; SQLAlchemy reads both databases with the store's own column types.
+    See :mod:`storeloop.analytics.store_db` for why the Arrow database drivers read it.
     """
-    from sqlalchemy import select
-
-    from storeloop.db import make_engine
+    from storeloop.analytics.store_db import read_database_tables
     from storeloop.models import Base
 
-    engine = make_engine(url)
-    raw: dict[str, pa.Table] = {}
-    try:
-        with engine.connect() as connection:
-            for name, columns in RAW_COLUMNS.items():
-                table = Base.metadata.tables[name]
-                query = select(*(table.c[c] for c in columns))
-                result = connection.execution_options(yield_per=chunk_rows).execute(query)
-                schema = pa.schema(columns)
-                batches = [
-                    pa.RecordBatch.from_pylist([row._asdict() for row in rows], schema=schema)
-                    for rows in result.partitions()
-                ]
-                raw[name] = pa.Table.from_batches(batches, schema=schema)
-    finally:
-        engine.dispose()
+    raw = read_database_tables(url, RAW_COLUMNS, Base.metadata.tables, chunk_rows=chunk_rows)
     return store_tables(raw, con, timezone=timezone)
 
 
@@ -169,7 +190,9 @@ def store_tables(
     raw: Mapping[str, pa.Table], con: ibis.BaseBackend, *, timezone: str = SHOP_TIMEZONE
 ) -> StoreTables:
     """Register raw store tables (the columns of :data:`RAW_COLUMNS`) in ``con``, canonicalised."""
-    held = {name: _hold(con, name, _on_shop_clock(table, timezone)) for name, table in raw.items()}
+    held = {
+        name: hold_arrow(con, name, _on_shop_clock(table, timezone)) for name, table in raw.items()
+    }
     customers = held["customers"].select(
         customer_id=held["customers"].id.cast("string"),
         region=held["customers"].region,
@@ -190,26 +213,13 @@ def store_tables(
     )
 
 
-def _hold(con: ibis.BaseBackend, name: str, table: pa.Table) -> ir.Table:
-    """An Arrow table as a table of ``con`` under a fresh name.
-
-    Ibis passes in-memory tables to Spark through pandas, where a null integer or string comes
-    out as NaN; Spark 4 takes the Arrow table itself, keeping nulls and naive times exact.
-    """
-    unique = f"storeloop_{name}_{uuid.uuid4().hex}"
-    if con.name == "pyspark":
-        con._session.createDataFrame(table).createOrReplaceTempView(unique)
-        return con.table(unique)
-    return con.create_view(unique, ibis.memtable(table))
-
-
 def _on_shop_clock(table: pa.Table, timezone: str) -> pa.Table:
     """UTC instants as naive wall-clock times of the shop; naive inputs are taken to be UTC."""
-    for index, field in enumerate(table.schema):
-        if pa.types.is_timestamp(field.type):
+    for index, column in enumerate(table.schema):
+        if pa.types.is_timestamp(column.type):
             utc = table.column(index).cast(pa.timestamp("us")).cast(_INSTANT)
             local = pc.local_timestamp(utc.cast(pa.timestamp("us", tz=timezone)))
-            table = table.set_column(index, field.name, local)
+            table = table.set_column(index, column.name, local)
     return table
 
 

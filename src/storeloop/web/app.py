@@ -10,6 +10,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
 from storeloop import __version__
+from storeloop.analytics.api import router as analytics_router
 from storeloop.catalog.api import router as catalog_router
 from storeloop.customers.api import router as customers_router
 from storeloop.db import make_engine, make_session_factory
@@ -66,6 +67,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         orders_router,
         events_router,
         pricing_router,
+        analytics_router,
     ):
         api.include_router(router)
     app.include_router(api)
