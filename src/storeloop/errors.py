@@ -118,6 +118,14 @@ def _unique_violation_columns(exc: IntegrityError) -> list[str] | None:
     return None
 
 
+def save_changes(session: Session, row: M, changes: Mapping[str, Any]) -> M:
+    """Apply a PATCH's validated fields to a row and flush, unique clashes becoming Conflict."""
+    for name, value in changes.items():
+        setattr(row, name, value)
+    flush_or_conflict(session)
+    return row
+
+
 def flush_or_conflict(session: Session) -> None:
     """Flush pending writes so a taken unique value surfaces as Conflict naming its column.
 

@@ -28,6 +28,7 @@ from storeloop.errors import (
     check_references,
     flush_or_conflict,
     get_or_raise,
+    save_changes,
 )
 from storeloop.filtering import apply_filters
 
@@ -66,10 +67,7 @@ def update_category(session: Session, category_id: int, patch: CategoryUpdate) -
     changes = patch.model_dump()
     if changes.get("parent_id") is not None:
         _check_parent(session, category, changes["parent_id"])
-    for name, value in changes.items():
-        setattr(category, name, value)
-    flush_or_conflict(session)
-    return category
+    return save_changes(session, category, changes)
 
 
 def _check_parent(session: Session, category: Category, parent_id: int) -> None:
@@ -114,10 +112,7 @@ def update_product(session: Session, product_id: int, patch: ProductUpdate) -> P
     changes = patch.model_dump()
     if "category_id" in changes:
         check_references(session, {"category_id": (Category, changes["category_id"])})
-    for name, value in changes.items():
-        setattr(product, name, value)
-    flush_or_conflict(session)
-    return product
+    return save_changes(session, product, changes)
 
 
 # SKUs
@@ -141,7 +136,4 @@ def create_sku(session: Session, data: SkuCreate) -> Sku:
 
 def update_sku(session: Session, sku_id: int, patch: SkuUpdate) -> Sku:
     sku = get_sku(session, sku_id)
-    for name, value in patch.model_dump().items():
-        setattr(sku, name, value)
-    flush_or_conflict(session)
-    return sku
+    return save_changes(session, sku, patch.model_dump())

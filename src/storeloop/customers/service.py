@@ -13,6 +13,7 @@ from storeloop.errors import (
     check_references,
     flush_or_conflict,
     get_or_raise,
+    save_changes,
 )
 from storeloop.filtering import apply_filters
 
@@ -44,7 +45,4 @@ def update_customer(session: Session, customer_id: int, patch: CustomerUpdate) -
     if referrer == customer_id:
         raise InvalidInput([FieldError("referred_by_id", "a customer cannot refer themselves")])
     check_references(session, {"referred_by_id": (Customer, referrer)})
-    for name, value in changes.items():
-        setattr(customer, name, value)
-    flush_or_conflict(session)
-    return customer
+    return save_changes(session, customer, changes)

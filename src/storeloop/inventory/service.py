@@ -22,6 +22,7 @@ from storeloop.errors import (
     check_references,
     flush_or_conflict,
     get_or_raise,
+    save_changes,
 )
 from storeloop.filtering import apply_filters
 from storeloop.inventory.models import StockLevel, StockMovement, Warehouse
@@ -59,10 +60,7 @@ def create_warehouse(session: Session, data: WarehouseCreate) -> Warehouse:
 
 def update_warehouse(session: Session, warehouse_id: int, patch: WarehouseUpdate) -> Warehouse:
     warehouse = get_warehouse(session, warehouse_id)
-    for name, value in patch.model_dump().items():
-        setattr(warehouse, name, value)
-    flush_or_conflict(session)
-    return warehouse
+    return save_changes(session, warehouse, patch.model_dump())
 
 
 # Stock levels and the ledger
