@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storeloop.db import Amount, Base, BigId, UTCDateTime, utcnow
@@ -71,6 +71,12 @@ class Order(Base):
     )
     balance_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     balance_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # points (migration 0005): points spent at checkout and the money they stood for, which is
+    # part of discount_amount and allocated to the lines like any order-level discount
+    points_spent: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    points_amount: Mapped[int] = mapped_column(
+        Amount, default=0, server_default="0", comment="part of discount_amount paid by points"
+    )
 
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id")
     payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
@@ -93,6 +99,9 @@ class OrderLine(Base):
     unit_price: Mapped[int] = mapped_column(Amount, comment="list price at order time, minor units")
     discount_amount: Mapped[int] = mapped_column(
         Amount, default=0, comment="allocated to this line"
+    )
+    points_amount: Mapped[int] = mapped_column(
+        Amount, default=0, server_default="0", comment="part of discount_amount paid by points"
     )
 
     order: Mapped[Order] = relationship(back_populates="lines")
@@ -155,4 +164,7 @@ class Return(Base):
     refund_amount: Mapped[int] = mapped_column(Amount, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     restocked: Mapped[bool] = mapped_column(default=True)
+    refund_points: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", comment="points given back"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

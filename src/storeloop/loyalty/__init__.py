@@ -1,0 +1,1 @@
+"""Membership: points accounts, the points ledger and member tiers."""
