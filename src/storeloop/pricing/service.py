@@ -595,11 +595,15 @@ def _engine_cart(
 def _customer(
     session: Session, customer_id: int | None, tier: str | None, stored: Sequence[StoredOffer]
 ) -> Customer | None:
-    """The shopper as the engine sees them. ``tier`` is given because the store keeps no tiers
-    yet; with no customer it prices "as a gold member" without choosing a real one."""
+    """The shopper as the engine sees them. ``tier`` overrides the customer's own member tier
+    (``loyalty``'s ``points_accounts.tier``), e.g. to preview prices "as a gold member"; with no
+    customer it prices as that tier without choosing a real one."""
+    from storeloop.loyalty.service import tier_of  # loyalty's service, not its tables
+
     if customer_id is None:
         return None if tier is None else Customer(id="anonymous", tier=tier)
     check_references(session, {"customer_id": (StoreCustomer, customer_id)})
+    tier = tier_of(session, customer_id) if tier is None else tier
     person = session.get_one(StoreCustomer, customer_id)
     code_of = {row.id: row.code for row in stored}
     usage = session.execute(

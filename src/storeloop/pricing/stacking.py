@@ -125,12 +125,26 @@ class _Search:
     ) -> None:
         plan = self.plan
         offered = coupon_proposals(plan, at_shop)
+        # Priced sets whose every coupon lowered the total on its own: their subsets cost more.
+        dominant: list[tuple[frozenset[int], frozenset[int]]] = []
+        can_dominate = (
+            not plan.inflations
+            and not at_shop.constrained
+            and not any(proposal.gifts for proposal in offered)
+        )
+        fee_without = fee_for(plan.shipping, sum(at_shop.amounts))
         for coupons in self.coupon_combos:
             if not all(offered[index].gives_something for index in coupons):
                 continue  # the same as the combination without that coupon
+            chosen = frozenset(coupons)
+            if any(chosen < combo and combo - chosen <= gave for combo, gave in dominant):
+                continue
             ledger = apply_coupons(plan, at_shop, coupons, offered)
             self.work += len(coupons) + 1
-            self._consider(finish(plan, ledger, (at_items, proposals), (at_shop, offered)))
+            outcome = finish(plan, ledger, (at_items, proposals), (at_shop, offered))
+            self._consider(outcome)
+            if can_dominate and not ledger.constrained and outcome.shipping_fee == fee_without:
+                dominant.append((chosen, _lowering(coupons, ledger, at_shop, outcome)))
 
     def _apply(
         self, ledger: Ledger, combo: tuple[ShopOffer, ...], proposals: dict[str, Proposal]
@@ -259,9 +273,30 @@ def _at_most(offers: list[Offer]) -> tuple[list[Offer], bool]:
     return offers[:MAX_TOGGLED], len(offers) > MAX_TOGGLED
 
 
+def _lowering(
+    coupons: tuple[int, ...], ledger: Ledger, at_shop: Ledger, outcome: Outcome
+) -> frozenset[int]:
+    """The coupons of a priced set that each lowered its total by themselves.
+
+    Why a subset of such a set need not be priced: with no cap or room cut (``constrained``), no
+    gift and no deposit inflation after coupons, each coupon takes its own amount whatever else
+    applies; with the shipping fee the same at the set's goods and at no coupon at all (the fee
+    only steps down as goods rise), every goods amount in between pays that fee too. Dropping a
+    coupon that took something, or the free-shipping coupon that waived the fee, then raises the
+    total strictly — so the subset can neither win nor be the best combination using any offer
+    the superset also uses.
+    """
+    entries = ledger.entries[len(at_shop.entries) :]  # one per coupon, in ``coupons`` order
+    lowering = set()
+    for index, entry in zip(coupons, entries, strict=True):
+        if any(entry.parts) or (entry.free_shipping and outcome.shipping_discount > 0):
+            lowering.add(index)
+    return frozenset(lowering)
+
+
 def _coupon_combinations(plan: Plan) -> list[tuple[int, ...]]:
     """Up to ``max_coupons`` goods coupons plus at most one free-shipping coupon; an exclusive
-    coupon goes alone."""
+    coupon goes alone. Largest sets first, so that the sets they make pointless are skipped."""
     goods, shipping, exclusive = [], [], []
     for index, presented in enumerate(plan.coupons):
         coupon = presented.offer
@@ -275,7 +310,7 @@ def _coupon_combinations(plan: Plan) -> list[tuple[int, ...]]:
         for chosen in combinations(goods, size):
             result.append(chosen)
             result.extend(tuple(sorted((*chosen, ship))) for ship in shipping)
-    return result + exclusive
+    return sorted(result + exclusive, key=len, reverse=True)
 
 
 def _subsets_largest_first(offers: Sequence[Offer]) -> Iterator[tuple[Offer, ...]]:

@@ -43,7 +43,7 @@ class Proposal:
         return self._split
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built thousands of times per cart, and frozen inits are slow
 class Scope:
     """The lines a rule covers, priced at the level the rule measures its condition on, with
     the eligible spend every rule reads."""
