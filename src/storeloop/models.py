@@ -18,6 +18,7 @@ from storeloop.pricing.models import (
     StoredCustomerUsage,
     StoredOffer,
     StoredOfferUsage,
+    StoredPricingSettings,
 )
 from storeloop.supply.models import Carrier, PurchaseOrder, PurchaseOrderLine, Supplier
 
@@ -56,6 +57,7 @@ __all__ = [
     "StoredCustomerUsage",
     "StoredOffer",
     "StoredOfferUsage",
+    "StoredPricingSettings",
     "Supplier",
     "Warehouse",
 ]

@@ -23,7 +23,9 @@ from storeloop.pricing.store_schemas import (
     PreviewInputs,
     PreviewRead,
     PreviewRequest,
+    PricingSettings,
 )
+from storeloop.pricing.store_settings import pricing_settings, save_pricing_settings
 from storeloop.schemas import Page
 from storeloop.web.deps import ADMIN, IdPath, SessionDep
 from storeloop.web.pagination import paginate
@@ -118,3 +120,15 @@ def preview(session: SessionDep, body: PreviewRequest) -> PreviewRead:
             at=result.at,
         ),
     )
+
+
+@router.get("/pricing/settings", summary="The store's stacking policy and shipping rule")
+def get_pricing_settings(session: SessionDep) -> PricingSettings:
+    policy, shipping = pricing_settings(session)
+    return PricingSettings(policy=policy, shipping=shipping)
+
+
+@router.put("/pricing/settings", summary="Replace the stacking policy and shipping rule")
+def put_pricing_settings(session: SessionDep, body: PricingSettings) -> PricingSettings:
+    save_pricing_settings(session, body.policy, body.shipping, at=utcnow())
+    return body

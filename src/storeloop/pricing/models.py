@@ -141,3 +141,20 @@ class StoredCouponCode(Base):
     max_uses: Mapped[int | None] = mapped_column(comment="copy of uses_per_code; null: unlimited")
     uses: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StoredPricingSettings(Base):
+    """The store's stacking policy and shipping rule: one row, read by every preview and checkout.
+
+    Kept in the database, not in environment settings, so an operator changes the free-shipping
+    line or the discount caps from the admin API and the next checkout prices with them. Both
+    columns hold the engine's own JSON (``Policy``, ``Shipping``), validated before writing.
+    """
+
+    __tablename__ = "pricing_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    shipping: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

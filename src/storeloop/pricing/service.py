@@ -63,6 +63,7 @@ from storeloop.pricing.schemas import (
     parse_offer,
 )
 from storeloop.pricing.store_schemas import CouponBatch, CouponCodeFilter, OfferFilter, PreviewCart
+from storeloop.pricing.store_settings import pricing_settings
 from storeloop.schemas import MAX_ID
 from storeloop.settings import get_settings
 
@@ -399,8 +400,8 @@ def preview(
     at: datetime,
     customer_id: int | None = None,
     tier: str | None = None,
-    policy: Policy = Policy(),
-    shipping: Shipping = Shipping(),
+    policy: Policy | None = None,
+    shipping: Shipping | None = None,
 ) -> Preview:
     """Price ``cart`` as checkout would: catalogue, usage and customer read from the store.
 
@@ -408,7 +409,8 @@ def preview(
     exactly as storage validates them and replace a stored offer with the same id (keeping its
     usage so far), so an edit can be previewed before it is saved. Offers the cart itself names
     — coupons whose codes it presents, presales its deposits were paid under — take part whenever
-    they are active, so the engine can say why one does not apply.
+    they are active, so the engine can say why one does not apply. ``policy`` and ``shipping``
+    default to the store's stored settings, and an offer on a category covers its subcategories.
     """
     drafts = [
         validate_offer(session, raw, where=f"draft_offers[{i}]")
@@ -416,7 +418,11 @@ def preview(
     ]
     codes = _presented_codes(session, cart.coupon_codes)
     stored = _stored_offers(session, cart, codes, at) if include_stored else []
-    entries = _offer_entries(stored, drafts, codes)
+    entries = _with_subcategories(session, _offer_entries(stored, drafts, codes))
+    if policy is None or shipping is None:
+        stored_policy, stored_shipping = pricing_settings(session)
+        policy = stored_policy if policy is None else policy
+        shipping = stored_shipping if shipping is None else shipping
     priced_ids = {entry["id"] for entry in entries}
     stored = [row for row in stored if row.code in priced_ids]
     currency = get_settings().currency  # stored amounts are in the store's currency
@@ -513,6 +519,38 @@ def _offer_entries(
         if entry["kind"] == "coupon":
             entry["codes"] = offer_codes.get(entry["id"], [])
     return [entry for entry in entries if entry["kind"] != "coupon" or entry["codes"]]
+
+
+def _with_subcategories(session: Session, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Widen each offer's categories to their subcategories, as a merchant means "20% off
+    apparel" to cover T-shirts. The engine matches a category by its exact slug, so the store
+    hands it the whole subtree; a stored definition keeps what the operator wrote."""
+    if not any(entry.get("products", {}).get("categories") for entry in entries):
+        return entries
+    rows = session.execute(select(Category.id, Category.parent_id, Category.slug)).all()
+    slug_of = {row.id: row.slug for row in rows}
+    children: dict[str, list[str]] = {}
+    for row in rows:
+        if row.parent_id is not None and row.parent_id in slug_of:
+            children.setdefault(slug_of[row.parent_id], []).append(row.slug)
+
+    def subtree(slug: str) -> set[str]:
+        found, todo = {slug}, [slug]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found
+
+    widened = []
+    for entry in entries:
+        products = entry.get("products") or {}
+        if products.get("categories"):
+            covered = set().union(*(subtree(slug) for slug in products["categories"]))
+            entry = {**entry, "products": {**products, "categories": sorted(covered)}}
+        widened.append(entry)
+    return widened
 
 
 def _offer_usage(

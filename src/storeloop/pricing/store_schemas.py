@@ -131,6 +131,13 @@ class PreviewRequest(WriteModel):
     tier: Identifier | None = Field(
         None, description="the membership tier to price as (the store does not keep tiers yet)"
     )
+    policy: Policy | None = Field(None, description="default: the store's pricing settings")
+    shipping: Shipping | None = Field(None, description="default: the store's pricing settings")
+
+
+class PricingSettings(WriteModel):
+    """The store's stacking policy and shipping rule (docs/pricing.md)."""
+
     policy: Policy = Policy()
     shipping: Shipping = Shipping()
 
