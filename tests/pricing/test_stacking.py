@@ -6,6 +6,7 @@ from unittest.mock import patch
 
 from storeloop.money import allocate, percent_of
 from storeloop.pricing import stacking
+from storeloop.pricing.kinds.base import money_text
 from tests.pricing.builders import (
     CATALOGUE,
     applied,
@@ -65,6 +66,13 @@ def test_shop_thresholds_are_measured_on_item_level_prices() -> None:
     assert priced.totals.total == flash_spend - 1500
     # The exclusive ¥30 tier needs list prices, i.e. giving up the flash sale: 198 - 30 = 168.
     assert reasons(priced)["mj160"] == "worse_combination"
+    (why,) = [r.detail for r in priced.rejected if r.offer == "mj160"]
+    total = flash_spend - 1500
+    # That set is never priced: its floor (list prices less the best shop benefit) rules it out.
+    assert why == (
+        f"exclusive; every combination using it costs at least {money_text(2 * TEA - 3000, 'CNY')}"
+        f", {money_text(2 * TEA - 3000 - total, 'CNY')} more"
+    )
 
 
 def test_giving_up_an_item_offer_can_be_best_when_it_reaches_a_threshold() -> None:
@@ -242,7 +250,9 @@ def test_ties_between_equal_coupons_go_to_the_first_id() -> None:
 def test_a_cart_past_the_work_budget_is_priced_validly_and_says_truncated() -> None:
     # Tiers just out of reach at item-level prices make every item offer worth toggling; with no
     # budget left after the first combination, the engine stops and says so.
-    tiers = [_spend(f"mj-{n}", 2 * TEA + CUP - n, 100 + n) for n in range(1, 8)]
+    # (Each tier is worth more than the item offers, so no item-offer set can be ruled out by
+    # its floor and the full search prices several.)
+    tiers = [_spend(f"mj-{n}", 2 * TEA + CUP - n, 5000 + n) for n in range(1, 8)]
     silver = customer(tier="silver")
     the_offers = offers(SILVER, FLASH, *tiers)
     full = price(cart({"TEA": 2, "CUP": 1}), the_offers, who=silver)

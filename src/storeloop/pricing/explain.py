@@ -198,14 +198,23 @@ def _not_chosen(plan: Plan, choice: Choice) -> list[Rejection]:
     reasons = []
     for offer, code, never_used in unused:
         best = choice.best_with.get(offer.id)
+        exclusive = "exclusive; " if getattr(offer, "exclusive", False) else ""
         if best is None:
-            reasons.append(Rejection(offer.id, *never_used, code))
+            floor = choice.floor_with.get(offer.id)
+            if floor is None:
+                reasons.append(Rejection(offer.id, *never_used, code))
+            else:
+                more = money_text(floor - outcome.objective, currency)
+                detail = (
+                    f"{exclusive}every combination using it costs at least "
+                    f"{money_text(floor, currency)}, {more} more"
+                )
+                reasons.append(Rejection(offer.id, "worse_combination", detail, code))
             continue
         if best == outcome.objective:
             detail = "the same total without it, so it is kept for later"
             reasons.append(Rejection(offer.id, "not_needed", detail, code))
             continue
-        exclusive = "exclusive; " if getattr(offer, "exclusive", False) else ""
         detail = (
             f"{exclusive}the best combination using it costs {money_text(best, currency)}, "
             f"{money_text(best - outcome.objective, currency)} more"

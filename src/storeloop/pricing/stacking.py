@@ -45,6 +45,8 @@ class Choice:
     combinations: int
     truncated: bool
     best_with: dict[str, int]
+    # offers that only item-offer sets skipped by their floor could use: the lowest such floor
+    floor_with: dict[str, int]
 
 
 def choose(plan: Plan) -> Choice:
@@ -70,6 +72,7 @@ class _Search:
         self.exclusive = [(offer,) for offer, _ in plan.shop_offers if offer.exclusive]
         self.best: Outcome | None = None
         self.best_with: dict[str, int] = {}
+        self.floor_with: dict[str, int] = {}
         self.count = 0
         self.work = 0
         self.truncated = False
@@ -86,9 +89,14 @@ class _Search:
                 break
             enabled = fixed | {offer.id for offer in chosen}
             at_items = lowest if enabled == everything else apply_items(plan, self.start, enabled)
+            if self.best is not None:
+                least = self._least_from(at_items)
+                if least > self.best.objective:
+                    self._skipped(at_items, least)  # all of them cost more than the best
+                    continue
             self._shop_level(at_items)
         assert self.best is not None
-        return Choice(self.best, self.count, self.truncated, self.best_with)
+        return Choice(self.best, self.count, self.truncated, self.best_with, self.floor_with)
 
     def _shop_level(self, at_items: Ledger) -> None:
         plan = self.plan
@@ -151,6 +159,54 @@ class _Search:
     ) -> Ledger:
         self.work += len(combo)
         return apply_shop(self.plan, ledger, combo, proposals)
+
+    def _least_from(self, at_items: Ledger) -> int:
+        """A floor under the objective of every combination built on ``at_items``: each later
+        discount at most what its rule asks for at these prices (caps and budgets only cut),
+        shop offers all stacked or the best exclusive one, every coupon at once, every deposit
+        inflation in full, and the fee these goods pay — which lower goods only raise — unless a
+        free-shipping coupon could waive it."""
+        plan = self.plan
+        proposals = shop_proposals(plan, at_items.amounts, self.cache)
+
+        def worth(offer: ShopOffer) -> int:
+            return proposals[offer.id].amount + proposals[offer.id].gift_value
+
+        shop = max(
+            sum(worth(offer) for offer in self.stacking),
+            max((worth(offer) for (offer,) in self.exclusive), default=0),
+        )
+        amounts = at_items.amounts
+        coupons = sum(
+            coupon_rule.goods_discount(
+                presented.offer, sum(amounts[pos] for pos in presented.positions)
+            )
+            for presented in plan.coupons
+        )
+        goods = sum(amounts)
+        waivable = any(presented.offer.free_shipping for presented in plan.coupons)
+        fee = 0 if waivable else fee_for(plan.shipping, goods)
+        inflation = sum(inflation.amount for inflation in plan.inflations)
+        return goods - shop - coupons - inflation + fee
+
+    def _skipped(self, at_items: Ledger, least: int) -> None:
+        """Remember, for each offer a skipped set could have used, the floor that ruled it out,
+        so an offer never priced is still explained as part of a costlier combination."""
+        plan = self.plan
+        proposals = shop_proposals(plan, at_items.amounts, self.cache)
+        amounts = at_items.amounts
+        usable = [*at_items.used]
+        usable += [offer.id for offer, _ in plan.shop_offers if proposals[offer.id].gives_something]
+        usable += [
+            presented.offer.id
+            for presented in plan.coupons
+            if presented.offer.free_shipping
+            or coupon_rule.goods_discount(
+                presented.offer, sum(amounts[pos] for pos in presented.positions)
+            )
+        ]
+        for offer_id in usable:
+            self.floor_with[offer_id] = min(self.floor_with.get(offer_id, least), least)
 
     def _consider(self, outcome: Outcome) -> None:
         self.count += 1
