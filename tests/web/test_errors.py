@@ -69,3 +69,24 @@ def test_a_nul_character_is_refused_before_the_database(
     )
     assert_error(response, 422, "validation_error", "body.name")
     assert client.get("/api/v1/products").json()["total"] == 0
+
+
+def test_a_service_error_subclass_keeps_its_family_status() -> None:
+    """IllegalTransition, OutOfStock, PriceChanged… are Conflicts: 409, with their field."""
+    from fastapi import FastAPI
+
+    from storeloop.errors import Conflict
+    from storeloop.web.errors import install_error_handlers
+
+    class Sold(Conflict):
+        pass
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/sold")
+    def sold() -> None:
+        raise Sold("the last unit went to someone else", field="lines")
+
+    error = assert_error(TestClient(app).get("/sold"), 409, "conflict", "body.lines")
+    assert error["message"] == "the last unit went to someone else"

@@ -115,7 +115,9 @@ def _field_detail(error: FieldError) -> ErrorDetail:
 
 def _store_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StoreError)
-    status = _STORE_ERRORS.get(type(exc), 400)
+    # The nearest mapped ancestor: a service's own Conflict subclass (IllegalTransition,
+    # PriceChanged, OutOfStock) is still a 409.
+    status = next((_STORE_ERRORS[cls] for cls in type(exc).__mro__ if cls in _STORE_ERRORS), 400)
     details: list[ErrorDetail] = []
     headers = None
     if isinstance(exc, InvalidInput):
