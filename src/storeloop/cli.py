@@ -160,27 +160,64 @@ def _print_report(report: SeedReport) -> None:
     console.print(f"total {report.total_seconds:.1f} s")
 
 
+SweepEvery = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        help="Seconds between sweeps (expired reservations, follow-ups, outbox, points); "
+        "0: none in this process.",
+    ),
+]
+
+
 @app.command()
 def serve(
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    sweep_every: SweepEvery = 30.0,
 ) -> None:
     """Serve the store API (and its home page) with uvicorn."""
-    _serve(database_url, host, port)
+    _serve(database_url, host, port, sweep_every)
 
 
-def _serve(database_url: str, host: str, port: int) -> None:
+def _serve(database_url: str, host: str, port: int, sweep_every: float) -> None:
     import uvicorn
 
-    from storeloop.db import make_engine
+    from storeloop.db import make_engine, make_session_factory
+    from storeloop.jobs import Sweeper
     from storeloop.migrate import upgrade
     from storeloop.web.app import create_app
 
     engine = make_engine(database_url)
     upgrade(engine)
+    sweeper = Sweeper(make_session_factory(engine), sweep_every) if sweep_every else None
+    if sweeper is not None:
+        sweeper.start()
     print(f"storeloop at http://{host}:{port}/  ·  API docs http://{host}:{port}/docs", flush=True)
-    uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+    try:
+        uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+    finally:
+        if sweeper is not None:
+            sweeper.stop()
+
+
+@app.command()
+def sweep(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+    """Run the periodic sweeps once (for cron, or a second process beside the servers)."""
+    from storeloop.db import make_engine, make_session_factory, utcnow
+    from storeloop.jobs import run_sweeps
+
+    engine = make_engine(database_url)
+    try:
+        report = run_sweeps(make_session_factory(engine), utcnow())
+    finally:
+        engine.dispose()
+    console.print(
+        f"closed unpaid {report.closed_unpaid} · closed balances {report.closed_balances} · "
+        f"follow-ups {report.followups} · relayed {report.relayed} · "
+        f"points expired {report.points_expired}"
+    )
 
 
 @app.command()
@@ -200,7 +237,7 @@ def demo(
     token = _create_token(url, "demo")
     # Plain print: Rich would wrap a long token line on a narrow or non-terminal output.
     print(f"admin API token (send as 'Authorization: Bearer TOKEN'): {token}", flush=True)
-    _serve(url, host, port)
+    _serve(url, host, port, sweep_every=30.0)
 
 
 def _store_has_orders(url: str) -> bool:

@@ -25,13 +25,20 @@ PUBLIC_READS = {
 }
 
 
+# The storefront's own routes: public (sign-up, the anonymous cart, the gateway's callback) or
+# for customer tokens, which tests/customers/test_sign_in.py checks route by route.
+SHOPPER_TAGS = {"customer sign-in", "cart", "checkout", "payments", "my orders"}
+
+
 def _api_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """Every (method, path) under /api/v1, as the OpenAPI document publishes them."""
+    """Every (method, path) under /api/v1 but the storefront's, as the OpenAPI document
+    publishes them."""
     return sorted(
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()
         if path.startswith("/api/v1")
-        for method in operations
+        for method, operation in operations.items()
+        if not set(operation.get("tags", ())) <= SHOPPER_TAGS
     )
 
 
@@ -47,9 +54,11 @@ def test_every_admin_endpoint_refuses_missing_bad_and_revoked_tokens(
         revoke_token(session, token.id)
     admin_routes = [(m, p) for m, p in _api_routes(app) if not (m == "GET" and p in PUBLIC_READS)]
     assert len(admin_routes) >= 20
+    assert ("PUT", "/api/v1/customers/{customer_id}/password") in admin_routes
     bad_headers = [
         {},
         {"Authorization": "Bearer sl_not-a-token"},
+        {"Authorization": "Bearer sc_a-customer-token-is-not-an-admin-token"},
         {"Authorization": f"Bearer {admin_token}"},  # revoked above
         {"Authorization": f"Basic {admin_token}"},
     ]
@@ -101,3 +110,18 @@ def test_a_refused_request_leaks_no_data(
     response = client.get(path)
     assert_error(response, 401, "unauthorized")
     assert "secret" not in response.text and "items" not in response.text
+
+
+def test_a_signed_in_shopper_browses_the_catalogue_with_their_token(
+    client: TestClient, admin_headers: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    from storeloop.customers.auth_service import issue_customer_token
+
+    customer = factories.customer(client, admin_headers)
+    with session_scope(session_factory) as session:
+        token = issue_customer_token(session, customer["id"])
+    shopper = {"Authorization": f"Bearer {token}"}
+    sku = factories.sku(client, admin_headers)
+    read = client.get(f"/api/v1/skus/{sku['id']}", headers=shopper)
+    assert read.status_code == 200 and read.json()["cost"] is None  # the public view
+    assert_error(client.get("/api/v1/orders", headers=shopper), 401, "unauthorized")

@@ -344,6 +344,7 @@ def _returns(
             "refund_amount": columns.ints(refund),
             "currency": columns.labels(("CNY",), np.zeros(len(lines), dtype=np.int64)),
             "restocked": pa.array(restocked),
+            "refund_points": columns.ints(np.zeros(len(lines), dtype=np.int64)),
             "created_at": columns.timestamps(received_us),
         }
     )

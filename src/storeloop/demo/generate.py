@@ -141,6 +141,9 @@ def _order_tables(
                 "balance_ends_at": columns.timestamps(
                     np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
                 ),
+                # points (migration 0005) are not simulated: none spent at checkout
+                "points_spent": columns.ints(np.zeros(n, dtype=np.int64)),
+                "points_amount": columns.ints(np.zeros(n, dtype=np.int64)),
             }
         ),
         "order_lines": pa.table(
@@ -151,6 +154,7 @@ def _order_tables(
                 "quantity": columns.ints(orders.line_quantity),
                 "unit_price": columns.ints(orders.line_price),
                 "discount_amount": columns.ints(orders.line_discount),
+                "points_amount": columns.ints(np.zeros(n_lines, dtype=np.int64)),
             }
         ),
     }

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storeloop.catalog.models import Sku
 from storeloop.errors import Conflict, FieldError, InvalidInput
 from storeloop.inventory.locks import write_session
-from storeloop.inventory.models import StockLevel
+from storeloop.inventory.models import StockLevel, Warehouse
 from storeloop.inventory.reservations import (
     OutOfStock,
     consume_all,
@@ -46,6 +46,9 @@ from storeloop.inventory.reservations import (
     record_reservation,
     try_reserve_units,
 )
+from storeloop.inventory.routing import WarehouseStock, rank_warehouses
+from storeloop.loyalty.service import POINT_VALUE, return_points_in, spend_points_in
+from storeloop.money import allocate
 from storeloop.orders.checkout_models import IdempotencyKey, OrderStatusHistory, OutboxEvent
 from storeloop.orders.models import Order, OrderLine
 from storeloop.orders.state import INITIAL_STATUS, can_transition, transition
@@ -107,17 +110,39 @@ def checkout(
     reservation_ttl: timedelta = DEFAULT_RESERVATION_TTL,
     channel: str = "web",
     ship_province: str = "",
+    points: int = 0,
+    on_placed: Callable[[Session, Order], None] | None = None,
 ) -> CheckoutResult:
     """Place an order for ``lines`` or raise, changing nothing.
+
+    ``on_placed`` runs in the same transaction once the order is written (not on a replay): what
+    it writes commits with the order, and what it raises rolls the order back — the cart a
+    storefront checkout came from is marked ordered this way.
 
     ``expected_total`` is the total the shopper was shown: when the price has moved since (the
     last flash-sale unit went to someone else, a coupon was used up), checkout refuses rather
     than charge a different amount. A presented coupon code the engine does not apply is refused
     too, for the same reason.
+
+    ``points`` are spent on the order (``loyalty.service.spend_points_in``, same transaction):
+    worth ``POINT_VALUE`` fen each, at most what the goods cost after discounts (shipping is not
+    payable in points); their money joins ``discount_amount`` as ``points_amount``, allocated to
+    the lines pro rata by net amount.
     """
     merged = _merge(lines)
     codes = tuple(sorted(set(coupon_codes)))
-    fingerprint = _fingerprint(customer_id, merged, codes, expected_total, channel, ship_province)
+    if points < 0:
+        raise InvalidInput([FieldError("points", "must not be negative")])
+    # points join the fingerprint only when spent, so keys stored before points keep matching
+    fingerprint = _fingerprint(
+        customer_id,
+        merged,
+        codes,
+        expected_total,
+        channel,
+        ship_province,
+        *([points] if points else []),
+    )
     try:
         with write_session(session_factory) as session:
             replay = _replay(session, idempotency_key, fingerprint)
@@ -138,9 +163,12 @@ def checkout(
                 expires_at=at + reservation_ttl,
                 channel=channel,
                 ship_province=ship_province,
+                points=points,
             )
             key_row.order_id = order.id
             session.flush()
+            if on_placed is not None:
+                on_placed(session, order)
             return CheckoutResult(order, False, priced)
     except IntegrityError:
         # Lost the race for the key to a request that committed first: replay it.
@@ -194,6 +222,7 @@ def _place(
     expires_at: datetime,
     channel: str,
     ship_province: str,
+    points: int = 0,
 ) -> tuple[Order, PricedCart]:
     cart = PreviewCart.model_validate(
         {
@@ -253,6 +282,8 @@ def _place(
         wanted[gift_sku] = wanted.get(gift_sku, 0) + gift.quantity
     order.goods_amount = sum(ol.unit_price * ol.quantity for ol in order.lines)
     order.discount_amount = sum(ol.discount_amount for ol in order.lines)
+    if points:
+        _apply_points(order, points, presale=bool(priced.totals.deposit_due))
     order.total_amount = order.goods_amount - order.discount_amount + order.shipping_amount
     if expected_total is not None and expected_total != order.total_amount:
         raise PriceChanged(expected_total, order.total_amount)
@@ -263,8 +294,18 @@ def _place(
 
     fixed = {line.sku_id: line.warehouse_id for line in lines}
     for sku_id in sorted(wanted):  # SKU order: the lock order of inventory/locks.py
-        _reserve(session, order.id, sku_id, fixed.get(sku_id), wanted[sku_id], expires_at)
+        _reserve(
+            session,
+            order.id,
+            sku_id,
+            fixed.get(sku_id),
+            wanted[sku_id],
+            expires_at,
+            ship_province=ship_province,
+        )
     _redeem(session, priced, customer_id, order.id)
+    if points:  # after the offer counters, before the outbox: loyalty/service.py's lock order
+        spend_points_in(session, customer_id, points, order_id=order.id, at=at)
     session.add(
         OutboxEvent(
             topic="order.created",
@@ -276,6 +317,7 @@ def _place(
                 "currency": order.currency,
                 "total_amount": order.total_amount,
                 "discount_amount": order.discount_amount,
+                "points_spent": order.points_spent,
                 "placed_at": at.isoformat(),
                 "lines": [
                     {
@@ -291,6 +333,35 @@ def _place(
     )
     session.flush()
     return order, priced
+
+
+def _apply_points(order: Order, points: int, *, presale: bool) -> None:
+    """Pay ``points`` of ``order``'s goods with points: the money joins the order's and lines'
+    discounts, split pro rata by line net amount (exact to the fen). InvalidInput naming
+    ``points`` when they are worth more than the goods cost after discounts."""
+    value = points * POINT_VALUE
+    payable = order.goods_amount - order.discount_amount
+    if presale:
+        raise InvalidInput([FieldError("points", "points cannot pay for a presale order")])
+    if value > payable:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "points",
+                    f"{points} points are worth {value}, more than the {payable} payable "
+                    "for the goods after discounts",
+                )
+            ]
+        )
+    shares = allocate(
+        value, [ol.unit_price * ol.quantity - ol.discount_amount for ol in order.lines]
+    )
+    for ol, share in zip(order.lines, shares, strict=True):
+        ol.discount_amount += share
+        ol.points_amount = share
+    order.discount_amount += value
+    order.points_amount = value
+    order.points_spent = points
 
 
 def _record_presale_terms(session: Session, order: Order, priced: PricedCart) -> None:
@@ -330,21 +401,28 @@ def _reserve(
     warehouse_id: int | None,
     quantity: int,
     expires_at: datetime,
+    *,
+    ship_province: str = "",
 ) -> None:
-    """Hold ``quantity`` units in the named warehouse, or in the one with the most free units
-    (the others are tried in turn if a racing checkout took them first)."""
+    """Hold ``quantity`` units in the named warehouse, or in the first active warehouse of
+    ``inventory.routing.rank_warehouses`` for ``ship_province`` that has them all (the next
+    ones are tried in turn if a racing checkout took them first; a line is never split)."""
     if warehouse_id is not None:
         candidates = [warehouse_id]
     else:
-        candidates = list(
-            session.scalars(
-                select(StockLevel.warehouse_id)
-                .where(StockLevel.sku_id == sku_id, StockLevel.on_hand - StockLevel.reserved > 0)
-                .order_by(
-                    (StockLevel.on_hand - StockLevel.reserved).desc(), StockLevel.warehouse_id
-                )
+        rows = session.execute(
+            select(
+                StockLevel.warehouse_id,
+                Warehouse.kind,
+                Warehouse.province,
+                Warehouse.region,
+                StockLevel.on_hand - StockLevel.reserved,
             )
+            .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+            .where(StockLevel.sku_id == sku_id, Warehouse.is_active.is_(True))
         )
+        stock = [WarehouseStock(*row) for row in rows]
+        candidates = [r.warehouse_id for r in rank_warehouses(ship_province, stock, quantity)]
     for wh in candidates:
         if try_reserve_units(session, sku_id, wh, quantity):
             record_reservation(session, order_id, sku_id, wh, quantity, expires_at)
@@ -509,13 +587,24 @@ def close_expired(session_factory: sessionmaker[Session], *, now: datetime) -> l
     closed orders' ids. Safe to run concurrently with payments and with itself."""
     with write_session(session_factory) as session:
         released = expire_reservations(session, now)
-        closed: list[int] = []
+        closed: list[Order] = []
         for order_id in sorted({r.order_id for r in released}):
             order = session.get_one(Order, order_id)
             if order.status == "pending_payment" and not open_reservations(session, order_id):
                 _change_status(session, order, "closed", now, "order.closed")
-                closed.append(order_id)
-        return closed
+                closed.append(order)
+        # points spent on them come back, accounts locked in customer order (loyalty's rule)
+        for order in sorted(closed, key=lambda o: (o.customer_id, o.id)):
+            if order.points_spent:
+                return_points_in(
+                    session,
+                    order.customer_id,
+                    order.points_spent,
+                    order_id=order.id,
+                    dedupe_key=f"close:order:{order.id}",
+                    at=now,
+                )
+        return [order.id for order in closed]
 
 
 __all__ = [

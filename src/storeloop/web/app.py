@@ -13,10 +13,14 @@ from storeloop import __version__
 from storeloop.analytics.api import router as analytics_router
 from storeloop.catalog.api import router as catalog_router
 from storeloop.customers.api import router as customers_router
+from storeloop.customers.auth_api import router as customer_auth_router
 from storeloop.db import make_engine, make_session_factory
 from storeloop.events.api import router as events_router
 from storeloop.inventory.api import router as inventory_router
+from storeloop.loyalty.api import router as loyalty_router
 from storeloop.orders.api import router as orders_router
+from storeloop.orders.fulfilment_api import router as fulfilment_router
+from storeloop.orders.storefront_api import router as storefront_router
 from storeloop.pricing.api import router as pricing_router
 from storeloop.settings import get_settings
 from storeloop.web.errors import ERROR_RESPONSES, install_error_handlers
@@ -65,9 +69,13 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         customers_router,
         inventory_router,
         orders_router,
+        fulfilment_router,
         events_router,
         pricing_router,
+        loyalty_router,
         analytics_router,
+        customer_auth_router,
+        storefront_router,
     ):
         api.include_router(router)
     app.include_router(api)
