@@ -44,7 +44,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import case, create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -182,10 +182,19 @@ def server(url: str, port: int) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def place(client: httpx.Client, token: str, lines: list[dict[str, int]], province: str) -> int:
+def place(
+    client: httpx.Client,
+    token: str,
+    lines: list[dict[str, int]],
+    province: str,
+    expected_total: int | None = None,
+) -> int:
+    body: dict[str, object] = {"lines": lines, "ship_province": province}
+    if expected_total is not None:  # what the shopper was shown: refuse any other price
+        body["expected_total"] = expected_total
     response = client.post(
         "/api/v1/checkout",
-        json={"lines": lines, "ship_province": province},
+        json=body,
         headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
     )
     if response.status_code >= 500:
@@ -261,17 +270,23 @@ def flash_over_http(base: str, store: Store) -> tuple[int, int, float]:
 
     def buy(i: int) -> int:
         with httpx.Client(base_url=base, timeout=120) as client:
-            return place(client, who[i], [{"sku_id": store.flash_sku, "quantity": 1}], "上海")
+            line = {"sku_id": store.flash_sku, "quantity": 1}
+            return place(client, who[i], [line], "上海", expected_total=FLASH_PRICE)
 
     results, elapsed = race(len(who), buy)
     return len(who), sum(1 for status in results if status == 201), elapsed
 
 
 def flash_outcome(factory: sessionmaker[Session], sku: int) -> tuple[int, int, int]:
-    """(units sold, customers over the limit of 1, units on hand) for the flash SKU."""
+    """(units sold, customers with more than 1 unit at the flash price, units on hand) for the
+    flash SKU; the limit is on flash-priced units, a customer may buy more at the list price."""
     with factory() as session:
         per_customer = session.execute(
-            select(Order.customer_id, func.sum(OrderLine.quantity))
+            select(
+                Order.customer_id,
+                func.sum(OrderLine.quantity),
+                func.sum(case((OrderLine.discount_amount > 0, OrderLine.quantity), else_=0)),
+            )
             .join(OrderLine, OrderLine.order_id == Order.id)
             .where(OrderLine.sku_id == sku)
             .group_by(Order.customer_id)
@@ -279,8 +294,8 @@ def flash_outcome(factory: sessionmaker[Session], sku: int) -> tuple[int, int, i
         on_hand = session.scalar(
             select(func.sum(StockLevel.on_hand)).where(StockLevel.sku_id == sku)
         )
-    sold = sum(units for _, units in per_customer)
-    return sold, sum(1 for _, units in per_customer if units > 1), on_hand or 0
+    sold = sum(units for _, units, _ in per_customer)
+    return sold, sum(1 for _, _, flash in per_customer if flash > 1), on_hand or 0
 
 
 def reset_flash(factory: sessionmaker[Session], sku: int) -> None:
