@@ -136,3 +136,25 @@ def test_unknown_customers_are_404_and_the_api_needs_an_admin_token(
     )
     assert bad_page.status_code == 422
     assert bad_page.json()["error"]["details"][0]["field"] == "query.limit"
+
+
+def test_a_signed_in_customer_reads_their_own_points_and_nobody_elses(
+    client: TestClient, admin_headers: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    from storeloop.customers.auth_service import issue_customer_token
+    from storeloop.db import session_scope
+
+    me, other = make_customers(session_factory, 2)
+    assert _adjust(client, admin_headers, me, {"delta": 300, "note": "welcome"})["status"] == 201
+    assert _adjust(client, admin_headers, other, {"delta": 900, "note": "vip"})["status"] == 201
+    with session_scope(session_factory) as session:
+        token = issue_customer_token(session, me)
+    mine = client.get("/api/v1/me/points", headers={"Authorization": f"Bearer {token}"})
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert (body["customer_id"], body["balance"]) == (me, 300)
+    assert [e["delta"] for e in body["ledger"]["items"]] == [300]
+    assert client.get("/api/v1/me/points").status_code == 401
+    shopper = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"/api/v1/customers/{other}/points", headers=shopper).status_code == 401
+    assert_points_invariants(session_factory)

@@ -1,5 +1,5 @@
-"""Points endpoints: a customer's balance, tier and ledger, and manual adjustments. Admin only
-(customer data is personal data; customer tokens reach carts and orders only)."""
+"""Points endpoints: a customer's balance, tier and ledger, and manual adjustments (admin), and a
+signed-in customer's own points (``/me/points``, the customer token; nobody else's)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from storeloop.loyalty.schemas import (
     PointsEntryRead,
     PointsRead,
 )
-from storeloop.web.deps import ADMIN, IdPath, SessionDep
+from storeloop.web.deps import ADMIN, CustomerIdDep, IdPath, SessionDep
 from storeloop.web.pagination import paginate
 
-router = APIRouter(tags=["loyalty"], dependencies=ADMIN)
+router = APIRouter()
+_admin = APIRouter(tags=["loyalty"], dependencies=ADMIN)
 
 
 def _account_read(account: PointsAccount) -> PointsAccountRead:
@@ -36,10 +37,7 @@ def _account_read(account: PointsAccount) -> PointsAccountRead:
     )
 
 
-@router.get("/customers/{customer_id}/points", summary="A customer's points, tier and ledger")
-def get_points(
-    session: SessionDep, customer_id: IdPath, params: Annotated[LedgerParams, Query()]
-) -> PointsRead:
+def _points(session: SessionDep, customer_id: int, params: LedgerParams) -> PointsRead:
     account = service.get_account(session, customer_id)
     ledger = paginate(
         session, service.ledger_query(customer_id), params, PointsEntryRead.model_validate
@@ -47,7 +45,21 @@ def get_points(
     return PointsRead(**_account_read(account).model_dump(), ledger=ledger)
 
 
-@router.post(
+@router.get("/me/points", tags=["my orders"], summary="My points, tier and ledger")
+def my_points(
+    session: SessionDep, customer_id: CustomerIdDep, params: Annotated[LedgerParams, Query()]
+) -> PointsRead:
+    return _points(session, customer_id, params)
+
+
+@_admin.get("/customers/{customer_id}/points", summary="A customer's points, tier and ledger")
+def get_points(
+    session: SessionDep, customer_id: IdPath, params: Annotated[LedgerParams, Query()]
+) -> PointsRead:
+    return _points(session, customer_id, params)
+
+
+@_admin.post(
     "/customers/{customer_id}/points/adjustments",
     status_code=201,
     summary="Add or take points by hand (409 if the balance would go negative)",
@@ -60,3 +72,6 @@ def adjust_points(
     return AdjustmentResult(
         entry=PointsEntryRead.model_validate(entry), account=_account_read(account)
     )
+
+
+router.include_router(_admin)
