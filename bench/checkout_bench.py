@@ -30,8 +30,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -61,6 +59,7 @@ from storeloop.migrate import upgrade
 from storeloop.orders.checkout import CheckoutLine, checkout
 from storeloop.orders.models import Order, OrderLine
 from storeloop.pricing.service import create_offer
+from storeloop.web.child_server import child_server
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SKUS = 200
@@ -156,30 +155,6 @@ def seed(factory: sessionmaker[Session], buyers: int, units: int) -> Store:
 
 
 # --- the server -----------------------------------------------------------------------------
-
-
-@contextmanager
-def server(url: str, port: int) -> Iterator[str]:
-    command = [str(Path(sys.executable).parent / "storeloop"), "serve", "--database-url", url]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {process.stderr.read().decode()}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def place(
@@ -384,14 +359,6 @@ def ours_vs_naive(url: str, store: Store, units: int) -> list[tuple[str, int, in
 # --- the run --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"])
@@ -409,7 +376,8 @@ def main() -> None:
             engine = make_engine(url)
             factory = make_session_factory(engine)
             store = seed(factory, args.buyers, args.units)
-            with server(url, free_port()) as base:
+            with child_server(url) as child:
+                base = child.base_url
                 result = throughput(base, store, args.clients, args.seconds)
                 lat = sorted(result.latencies)
                 p99 = lat[min(len(lat) - 1, round(0.99 * (len(lat) - 1)))] if lat else 0.0

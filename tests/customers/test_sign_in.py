@@ -22,9 +22,8 @@ from storeloop.customers.auth_service import (
 from storeloop.customers.models import Customer
 from storeloop.db import session_scope, utcnow
 from storeloop.orders.cart_models import Cart, CartLine
-from tests.orders.checkout_store import wide_factory
+from tests.orders.checkout_store import race, wide_factory
 from tests.orders.test_cart_api import bearer, carts_by_status, put_line, register, shop
-from tests.orders.test_checkout_concurrency import race
 from tests.web import factories
 from tests.web.factories import assert_error
 

@@ -5,11 +5,7 @@ invariants and its own exact counts."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,23 +25,7 @@ from tests.loyalty import (
     make_order,
 )
 from tests.orders.checkout_store import AT as SHOP_AT
-from tests.orders.checkout_store import assert_stock_invariants, seed, wide_factory
-
-T = TypeVar("T")
-
-
-def race(n: int, attempt: Callable[[int], T]) -> list[T | StoreError]:
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> T | StoreError:
-        barrier.wait()
-        try:
-            return attempt(i)
-        except StoreError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
+from tests.orders.checkout_store import assert_stock_invariants, race, seed, wide_factory
 
 
 def _spend(

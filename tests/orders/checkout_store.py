@@ -3,11 +3,13 @@ invariants every checkout test ends by checking."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storeloop.catalog.models import Category, Product, Sku
 from storeloop.customers.models import Customer
 from storeloop.db import make_engine, make_session_factory, session_scope
+from storeloop.errors import StoreError
 from storeloop.inventory.models import StockLevel, StockMovement, Warehouse
 from storeloop.inventory.reservation_models import StockReservation
 from storeloop.inventory.schemas import StockAdjustment
@@ -113,3 +116,22 @@ def assert_stock_invariants(factory: sessionmaker[Session]) -> None:
             assert reserved == open_units, (sku, wh, reserved, open_units)
             assert on_hand == ledger, (sku, wh, on_hand, ledger)
             assert 0 <= reserved <= on_hand
+
+
+T = TypeVar("T")
+
+
+def race(n: int, attempt: Callable[[int], T]) -> list[T | StoreError]:
+    """Run ``attempt(i)`` for i in range(n) on n threads released together; a StoreError is a
+    refusal and is returned, anything else propagates."""
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> T | StoreError:
+        barrier.wait()
+        try:
+            return attempt(i)
+        except StoreError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(run, range(n)))

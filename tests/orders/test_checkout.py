@@ -177,3 +177,39 @@ def test_payment_consumes_and_expiry_closes(session_factory: sessionmaker[Sessio
     with pytest.raises(IllegalTransition, match="'closed'"):
         mark_paid(session_factory, unpaid.order.id, at=AT + timedelta(hours=1))
     assert_stock_invariants(session_factory)
+
+
+def test_a_sold_out_checkout_is_refused_before_it_writes_and_a_replay_still_answers(
+    session_factory: sessionmaker[Session],
+) -> None:
+    from storeloop.inventory.reservations import OutOfStock
+
+    store = seed(session_factory, stock=1, customers=2)
+    first = checkout(
+        session_factory,
+        store.customers[0],
+        [CheckoutLine(store.sku, 1)],
+        idempotency_key="k1",
+        at=AT,
+    )
+    with pytest.raises(OutOfStock) as refused:
+        checkout(
+            session_factory,
+            store.customers[1],
+            [CheckoutLine(store.sku, 1)],
+            idempotency_key="k2",
+            at=AT,
+        )
+    assert refused.value.field == "quantity"
+    with session_factory() as session:  # the refusal stored nothing, not even its key
+        keys = session.scalars(select(IdempotencyKey.key)).all()
+    assert keys == ["k1"]
+    again = checkout(
+        session_factory,
+        store.customers[0],
+        [CheckoutLine(store.sku, 1)],
+        idempotency_key="k1",
+        at=AT,
+    )
+    assert again.replayed and again.order.id == first.order.id  # sold out, yet the replay answers
+    assert_stock_invariants(session_factory)

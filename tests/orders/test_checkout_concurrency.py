@@ -8,10 +8,7 @@ deadlock, "database is locked" or any other error fails the test.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TypeVar
 
@@ -30,7 +27,14 @@ from storeloop.orders.checkout import (
 from storeloop.orders.checkout_models import OutboxEvent
 from storeloop.orders.models import Order, OrderLine
 from storeloop.pricing.models import StoredCouponCode, StoredCustomerUsage, StoredOfferUsage
-from tests.orders.checkout_store import AT, LIST_PRICE, assert_stock_invariants, seed, wide_factory
+from tests.orders.checkout_store import (
+    AT,
+    LIST_PRICE,
+    assert_stock_invariants,
+    race,
+    seed,
+    wide_factory,
+)
 
 T = TypeVar("T")
 FLASH_PRICE = 5900
@@ -45,22 +49,6 @@ def _flash(units: int) -> dict[str, object]:
         "total_quantity": units,
         "per_customer_limit": 1,
     }
-
-
-def race(n: int, attempt: Callable[[int], T]) -> list[T | StoreError]:
-    """Run ``attempt(i)`` for i in range(n) on n threads released together; a StoreError is a
-    refusal and is returned, anything else propagates."""
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> T | StoreError:
-        barrier.wait()
-        try:
-            return attempt(i)
-        except StoreError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
 
 
 def _orders(factory: sessionmaker[Session]) -> list[tuple[int, int]]:

@@ -17,8 +17,14 @@ from storeloop.inventory.schemas import StockAdjustment
 from storeloop.inventory.service import adjust_stock
 from storeloop.orders.checkout import CheckoutLine, CheckoutResult, checkout, mark_paid
 from storeloop.orders.models import Order, OrderLine
-from tests.orders.checkout_store import AT, LIST_PRICE, assert_stock_invariants, seed, wide_factory
-from tests.orders.test_checkout_concurrency import race
+from tests.orders.checkout_store import (
+    AT,
+    LIST_PRICE,
+    assert_stock_invariants,
+    race,
+    seed,
+    wide_factory,
+)
 
 BUNDLE_OFF = 2000
 

@@ -12,15 +12,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -32,42 +26,11 @@ from storeloop.db import session_scope
 from storeloop.inventory.reservation_models import StockReservation
 from storeloop.orders.checkout_models import OutboxEvent
 from storeloop.orders.models import Order, OrderLine
+from storeloop.web.child_server import child_server
 from tests.orders.checkout_store import assert_stock_invariants, seed
 
 CLIENTS = 8
 REQUESTS = 120  # in all; the kill comes after about a third are acknowledged
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _server(db_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = _free_port()
-    command = [str(Path(sys.executable).parent / "storeloop"), "serve", "--database-url", db_url]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the server exited while starting"
-            assert time.monotonic() < deadline, "the server did not start in 60 s"
-            time.sleep(0.1)
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
 
 
 def _checkout(client: httpx.Client, token: str, key: str, sku: int) -> httpx.Response:
@@ -90,7 +53,8 @@ def test_kill_9_mid_checkout_loses_no_acknowledged_order(
     lock = threading.Lock()
     third = threading.Event()
 
-    with _server(db_url) as (process, base):
+    with child_server(db_url) as server:
+        process, base = server.process, server.base_url
 
         def client_loop(n: int) -> None:
             with httpx.Client(base_url=base, timeout=30) as client:
@@ -135,7 +99,10 @@ def test_kill_9_mid_checkout_loses_no_acknowledged_order(
         assert sorted(event["order_id"] for event in created) == sorted(by_id)
     assert_stock_invariants(session_factory)
 
-    with _server(db_url) as (_, base), httpx.Client(base_url=base, timeout=30) as client:
+    with (
+        child_server(db_url) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as client,
+    ):
         for key in sent:
             n = int(key.split("-")[1])
             response = _checkout(client, tokens[n], key, store.sku)

@@ -23,8 +23,14 @@ from storeloop.orders.payments import (
     create_payment_intent,
     handle_callback,
 )
-from tests.orders.checkout_store import AT, LIST_PRICE, assert_stock_invariants, seed, wide_factory
-from tests.orders.test_checkout_concurrency import race
+from tests.orders.checkout_store import (
+    AT,
+    LIST_PRICE,
+    assert_stock_invariants,
+    race,
+    seed,
+    wide_factory,
+)
 
 SECRET = "test-secret"
 DEPOSIT, WORTH, UNITS = 1000, 3000, 2

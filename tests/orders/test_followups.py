@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storeloop.orders.checkout import CheckoutLine, checkout, mark_paid
 from storeloop.orders.checkout_models import OutboxEvent
 from storeloop.orders.followups import UNPAID_TOPIC, emit_unpaid_followups
-from tests.orders.checkout_store import AT, assert_stock_invariants, seed, wide_factory
-from tests.orders.test_checkout_concurrency import race
+from tests.orders.checkout_store import AT, assert_stock_invariants, race, seed, wide_factory
 
 
 def _orders(factory: sessionmaker[Session], n: int) -> list[int]:

@@ -44,10 +44,10 @@ from tests.orders.checkout_store import (
     LIST_PRICE,
     Store,
     assert_stock_invariants,
+    race,
     seed,
     wide_factory,
 )
-from tests.orders.test_checkout_concurrency import race
 
 PAY_AT = AT + timedelta(minutes=5)
 SHIP_AT = AT + timedelta(days=1)

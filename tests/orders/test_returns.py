@@ -24,10 +24,10 @@ from tests.orders.checkout_store import (
     LIST_PRICE,
     Store,
     assert_stock_invariants,
+    race,
     seed,
     wide_factory,
 )
-from tests.orders.test_checkout_concurrency import race
 from tests.orders.test_fulfilment import (
     POINTS_BALANCE,
     SHIP_AT,

@@ -42,6 +42,36 @@ class OutOfStock(Conflict):
         self.warehouse_id = warehouse_id
 
 
+def first_shortage(
+    session: Session, wanted: Sequence[tuple[int, int | None, int]]
+) -> OutOfStock | None:
+    """The first (sku_id, warehouse_id or None for any, quantity) that no single warehouse has
+    free right now, as the refusal to raise; None when each might be reserved.
+
+    A read, not a guarantee: the guarded UPDATE of ``try_reserve_units`` decides. It lets a sold
+    out checkout be refused before it queues for the write lock (SQLite) or row locks
+    (PostgreSQL) — in a flash sale, most of the buyers.
+    """
+    if not wanted:
+        return None
+    free: dict[tuple[int, int], int] = {
+        (sku, wh): units
+        for sku, wh, units in session.execute(
+            select(
+                StockLevel.sku_id, StockLevel.warehouse_id, StockLevel.on_hand - StockLevel.reserved
+            ).where(StockLevel.sku_id.in_({sku for sku, _, _ in wanted}))
+        )
+    }
+    for sku, warehouse, quantity in wanted:
+        best = max(
+            (units for (s, wh), units in free.items() if s == sku and warehouse in (None, wh)),
+            default=0,
+        )
+        if best < quantity:
+            return OutOfStock(sku, warehouse, quantity)
+    return None
+
+
 def try_reserve_units(session: Session, sku_id: int, warehouse_id: int, quantity: int) -> bool:
     """Raise ``reserved`` by ``quantity`` if that many units are free; True when it did."""
     if quantity <= 0:

@@ -42,6 +42,7 @@ from storeloop.inventory.reservations import (
     OutOfStock,
     consume_all,
     expire_reservations,
+    first_shortage,
     open_reservations,
     record_reservation,
     try_reserve_units,
@@ -143,6 +144,14 @@ def checkout(
         ship_province,
         *([points] if points else []),
     )
+    with session_factory() as session:  # before queueing for locks: a replay, or sold out
+        replay = _replay(session, idempotency_key, fingerprint)
+        if replay is not None:
+            return replay
+        wanted = [(line.sku_id, line.warehouse_id, line.quantity) for line in merged]
+        shortage = first_shortage(session, wanted)
+    if shortage is not None:
+        raise shortage
     try:
         with write_session(session_factory) as session:
             replay = _replay(session, idempotency_key, fingerprint)
