@@ -61,6 +61,7 @@ def cart_lines(cart: Cart) -> tuple[Line, ...]:
 @dataclass(frozen=True, slots=True)
 class Context:
     at: datetime
+    at_seconds: float  # ``at`` as POSIX seconds, compared with offers' ``window_seconds``
     local_day: date
     channel: str
     customer: Customer | None
@@ -84,6 +85,7 @@ class Context:
             raise ValueError("at must carry a UTC offset")
         return cls(
             at=at,
+            at_seconds=at.timestamp(),
             local_day=at.astimezone(ZoneInfo(policy.timezone)).date(),
             channel=cart.channel,
             customer=customer,

@@ -25,10 +25,11 @@ Reason = tuple[str, str] | None
 
 
 def _window(offer: AnyOffer, ctx: Context) -> Reason:
-    if offer.starts_at is not None and ctx.at < offer.starts_at:
-        return "not_started", f"starts {offer.starts_at.isoformat()}"
-    if offer.ends_at is not None and ctx.at >= offer.ends_at:
-        return "ended", f"ended {offer.ends_at.isoformat()}"
+    starts, ends = offer.window_seconds
+    if starts is not None and ctx.at_seconds < starts:
+        return "not_started", f"starts {offer.starts_at.isoformat()}"  # type: ignore[union-attr]
+    if ends is not None and ctx.at_seconds >= ends:
+        return "ended", f"ended {offer.ends_at.isoformat()}"  # type: ignore[union-attr]
     return None
 
 

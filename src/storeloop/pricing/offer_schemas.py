@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
@@ -70,6 +71,15 @@ class OfferBase(StrictModel):
     def _window_is_ordered(self) -> OfferBase:
         _ensure_after(self.starts_at, self.ends_at, "starts_at", "ends_at")
         return self
+
+    @cached_property
+    def window_seconds(self) -> tuple[float | None, float | None]:
+        """The window as POSIX seconds, computed once per offer: comparing aware datetimes in
+        different zones costs a UTC-offset lookup per comparison, on every cart."""
+        return (
+            None if self.starts_at is None else self.starts_at.timestamp(),
+            None if self.ends_at is None else self.ends_at.timestamp(),
+        )
 
 
 class Capped(StrictModel):
