@@ -89,18 +89,18 @@ class _Search:
                 break
             enabled = fixed | {offer.id for offer in chosen}
             at_items = lowest if enabled == everything else apply_items(plan, self.start, enabled)
+            proposals = shop_proposals(plan, at_items.amounts, self.cache)
             if self.best is not None:
-                least = self._least_from(at_items)
+                least = self._least_from(at_items, proposals)
                 if least > self.best.objective:
-                    self._skipped(at_items, least)  # all of them cost more than the best
+                    self._skipped(at_items, proposals, least)  # all cost more than the best
                     continue
-            self._shop_level(at_items)
+            self._shop_level(at_items, proposals)
         assert self.best is not None
         return Choice(self.best, self.count, self.truncated, self.best_with, self.floor_with)
 
-    def _shop_level(self, at_items: Ledger) -> None:
+    def _shop_level(self, at_items: Ledger, proposals: dict[str, Proposal]) -> None:
         plan = self.plan
-        proposals = shop_proposals(plan, at_items.amounts, self.cache)
         all_on = self._apply(at_items, self.stacking, proposals)
         toggled, cut = _at_most(_shop_worth_toggling(plan, at_items, all_on, self.stacking))
         self.truncated |= cut
@@ -160,14 +160,13 @@ class _Search:
         self.work += len(combo)
         return apply_shop(self.plan, ledger, combo, proposals)
 
-    def _least_from(self, at_items: Ledger) -> int:
+    def _least_from(self, at_items: Ledger, proposals: dict[str, Proposal]) -> int:
         """A floor under the objective of every combination built on ``at_items``: each later
         discount at most what its rule asks for at these prices (caps and budgets only cut),
         shop offers all stacked or the best exclusive one, every coupon at once, every deposit
         inflation in full, and the fee these goods pay — which lower goods only raise — unless a
         free-shipping coupon could waive it."""
         plan = self.plan
-        proposals = shop_proposals(plan, at_items.amounts, self.cache)
 
         def worth(offer: ShopOffer) -> int:
             return proposals[offer.id].amount + proposals[offer.id].gift_value
@@ -189,11 +188,10 @@ class _Search:
         inflation = sum(inflation.amount for inflation in plan.inflations)
         return goods - shop - coupons - inflation + fee
 
-    def _skipped(self, at_items: Ledger, least: int) -> None:
+    def _skipped(self, at_items: Ledger, proposals: dict[str, Proposal], least: int) -> None:
         """Remember, for each offer a skipped set could have used, the floor that ruled it out,
         so an offer never priced is still explained as part of a costlier combination."""
         plan = self.plan
-        proposals = shop_proposals(plan, at_items.amounts, self.cache)
         amounts = at_items.amounts
         usable = [*at_items.used]
         usable += [offer.id for offer, _ in plan.shop_offers if proposals[offer.id].gives_something]
