@@ -12,7 +12,7 @@ from datetime import datetime
 
 from storeloop.pricing.deposits import Deposits
 from storeloop.pricing.kinds import item
-from storeloop.pricing.kinds.base import Proposal, money_text
+from storeloop.pricing.kinds.base import Proposal, money_text, text_of
 from storeloop.pricing.margin import margin_flags
 from storeloop.pricing.nudges import nudges
 from storeloop.pricing.offer_schemas import AnyOffer, ItemOffer, Level
@@ -82,7 +82,7 @@ def _priced_lines(
                 entry.offer.id,
                 entry.offer.kind,
                 entry.offer.level,
-                entry.rule,
+                text_of(entry.rule),
                 entry.parts[line.pos],
             )
             for entry in entries
@@ -119,7 +119,7 @@ def _applied(plan: Plan, outcome: Outcome, entries: Sequence[Entry]) -> tuple[Ap
                 offer=first.offer.id,
                 kind=first.offer.kind,
                 level=first.offer.level,
-                rule=first.rule,
+                rule=text_of(first.rule),
                 amount=sum(parts),
                 requested=sum(entry.requested for entry in group),
                 allocations={plan.lines[pos].sku: part for pos, part in enumerate(parts) if part},
@@ -225,7 +225,7 @@ def _not_chosen(plan: Plan, choice: Choice) -> list[Rejection]:
 
 def _unmet(proposal: Proposal) -> tuple[str, str]:
     if proposal.unmet:
-        return "condition_not_met", proposal.unmet
+        return "condition_not_met", text_of(proposal.unmet)
     if proposal.free_shipping:
         return "no_benefit", "shipping is already free"
     return "capped", "the caps left no room for it"

@@ -16,7 +16,7 @@ from storeloop.pricing.allocation import allocate_capped
 from storeloop.pricing.context import Context, Line
 from storeloop.pricing.kinds import coupon as coupon_rule
 from storeloop.pricing.kinds import item
-from storeloop.pricing.kinds.base import Proposal, Scope, ShopRule
+from storeloop.pricing.kinds.base import Proposal, Scope, ShopRule, Text
 from storeloop.pricing.kinds.bundle import BundleRule
 from storeloop.pricing.kinds.gift import GiftRule
 from storeloop.pricing.kinds.tiers import QuantityTiersRule, SpendRepeatRule, SpendTiersRule
@@ -92,7 +92,7 @@ class Entry:
     """One offer's effect in a combination; ``parts`` has one amount per line."""
 
     offer: AnyOffer
-    rule: str
+    rule: Text
     requested: int
     parts: Sequence[int]
     code: str | None = None

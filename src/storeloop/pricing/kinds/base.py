@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -10,6 +10,14 @@ from storeloop.money import CURRENCY_EXPONENT, allocate
 from storeloop.pricing.context import Context, Line
 from storeloop.pricing.errors import PricingInputError
 from storeloop.pricing.schemas import SkuInfo
+
+# Wording the search may never show: most proposals are made for combinations that are not
+# chosen, so their rule and unmet texts are formatted only when an explanation reads them.
+Text = str | Callable[[], str]
+
+
+def text_of(text: Text) -> str:
+    return text if isinstance(text, str) else text()
 
 
 @dataclass(slots=True)
@@ -22,8 +30,8 @@ class Proposal:
 
     amount: int
     weights: tuple[int, ...]
-    rule: str
-    unmet: str = ""
+    rule: Text
+    unmet: Text = ""
     gifts: tuple[tuple[str, int], ...] = ()
     gift_value: int = 0
     free_shipping: bool = False
@@ -81,7 +89,7 @@ class ShopRule(Protocol):
     def nudge(self, offer: Any, scope: Scope) -> NudgeDraft | None: ...
 
 
-def nothing(why: str) -> Proposal:
+def nothing(why: Text) -> Proposal:
     return Proposal(amount=0, weights=(), rule="", unmet=why)
 
 

@@ -64,7 +64,7 @@ class BundleRule:
         return Proposal(
             amount=self._benefit(offer, sum(values), sets),
             weights=tuple(values),
-            rule=self._rule(offer, scope.ctx.currency) + times,
+            rule=lambda: self._rule(offer, scope.ctx.currency) + times,
         )
 
     def nudge(self, offer: Bundle, scope: Scope) -> NudgeDraft | None:

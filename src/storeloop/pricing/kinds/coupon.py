@@ -55,8 +55,10 @@ def propose(coupon: Coupon, scope: Scope, rule: str) -> Proposal:
     if not reaches_threshold(coupon, spend):
         currency = scope.ctx.currency
         return nothing(
-            f"spend {money_text(spend, currency)} of {money_text(coupon.min_spend, currency)}"
-            " after shop offers"
+            lambda: (
+                f"spend {money_text(spend, currency)} of "
+                f"{money_text(coupon.min_spend, currency)} after shop offers"
+            )
         )
     return Proposal(
         amount=goods_discount(coupon, spend),

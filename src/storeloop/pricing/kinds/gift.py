@@ -103,7 +103,7 @@ class GiftRule:
             return nothing("not the customer's birthday month")
         reach = self._reach(offer, scope)
         if not reach.applications:
-            return nothing(self._unmet(offer, scope))
+            return nothing(lambda: self._unmet(offer, scope))
         reward = offer.reward
         weights = [0] * len(scope.lines)
         amount = 0
@@ -114,11 +114,16 @@ class GiftRule:
             amount = max(0, value - reward.price * reach.from_cart)
             weights[reach.reward_pos] = 1
         added = reward.quantity * reach.applications - reach.from_cart
-        price = "free" if not reward.price else f"at {money_text(reward.price, scope.ctx.currency)}"
+
+        def rule() -> str:
+            price = "free" if not reward.price else f"at {money_text(reward.price, currency)}"
+            return f"{reward.quantity * reach.applications} × {reward.sku} {price}"
+
+        currency = scope.ctx.currency
         return Proposal(
             amount=amount,
             weights=tuple(weights),
-            rule=f"{reward.quantity * reach.applications} × {reward.sku} {price}",
+            rule=rule,
             gifts=((reward.sku, added),) if added else (),
             gift_value=added * scope.ctx.catalogue[reward.sku].list_price,
         )

@@ -32,12 +32,12 @@ class QuantityTiersRule:
     def propose(self, offer: QuantityTiers, scope: Scope) -> Proposal:
         reached = self.step(offer, scope)
         if not reached:
-            return nothing(f"{scope.units} eligible units of {offer.tiers[0].min_quantity}")
+            return nothing(lambda: f"{scope.units} eligible units of {offer.tiers[0].min_quantity}")
         tier = offer.tiers[reached - 1]
         return Proposal(
             amount=percent_of(scope.spend, tier.percent_off_bp),
             weights=scope.weights(),
-            rule=f"{tier.min_quantity}+ units: {percent_text(tier.percent_off_bp)} off",
+            rule=lambda: f"{tier.min_quantity}+ units: {percent_text(tier.percent_off_bp)} off",
         )
 
     def nudge(self, offer: QuantityTiers, scope: Scope) -> NudgeDraft | None:
@@ -75,14 +75,18 @@ class SpendTiersRule:
         if not reached:
             first = offer.tiers[0].min_spend
             return nothing(
-                f"spend {money_text(scope.spend, currency)} of {money_text(first, currency)}"
+                lambda: (
+                    f"spend {money_text(scope.spend, currency)} of {money_text(first, currency)}"
+                )
             )
         tier = offer.tiers[reached - 1]
         return Proposal(
             amount=min(tier.amount_off, scope.spend),
             weights=scope.weights(),
-            rule=f"spend {money_text(tier.min_spend, currency)}: "
-            f"{money_text(tier.amount_off, currency)} off",
+            rule=lambda: (
+                f"spend {money_text(tier.min_spend, currency)}: "
+                f"{money_text(tier.amount_off, currency)} off"
+            ),
         )
 
     def nudge(self, offer: SpendTiers, scope: Scope) -> NudgeDraft | None:
@@ -122,15 +126,20 @@ class SpendRepeatRule:
         value = self._value(offer, scope.spend)
         if not value:
             return nothing(
-                f"spend {money_text(scope.spend, currency)} of {money_text(offer.every, currency)}"
+                lambda: (
+                    f"spend {money_text(scope.spend, currency)} of "
+                    f"{money_text(offer.every, currency)}"
+                )
             )
-        cap = "" if offer.max_off is None else f", up to {money_text(offer.max_off, currency)}"
-        return Proposal(
-            amount=min(value, scope.spend),
-            weights=scope.weights(),
-            rule=f"every {money_text(offer.every, currency)}: "
-            f"{money_text(offer.amount_off, currency)} off{cap}",
-        )
+
+        def rule() -> str:
+            cap = "" if offer.max_off is None else f", up to {money_text(offer.max_off, currency)}"
+            return (
+                f"every {money_text(offer.every, currency)}: "
+                f"{money_text(offer.amount_off, currency)} off{cap}"
+            )
+
+        return Proposal(amount=min(value, scope.spend), weights=scope.weights(), rule=rule)
 
     def nudge(self, offer: SpendRepeat, scope: Scope) -> NudgeDraft | None:
         spend = scope.spend
