@@ -15,23 +15,38 @@ run on the large preset, which ``seed_store`` writes with its events, halved unt
 complete.
 
 Every step runs in its own subprocess, so its peak memory (ru_maxrss) is its own and a crash
-ends only that step:
+ends only that step. Each worker imports pandas, PyArrow, SciPy and Ibis/DuckDB before its first
+timer (``warm_imports``), so no timed step pays for an import, on either side.
 
-- ours: the store tables loaded by ``read_store_parquet``; CLV (``customer_summaries``,
-  ``fit_clv``, ``predict_clv``), association rules and "bought together", RFM segments, and the
-  store analyses without a peer (KPIs, cohorts, ABC × XYZ, personas, anomalies, funnel) and
-  the whole weekly review (``report.weekly_review`` with its files);
+- ours: CLV (``customer_summaries`` + ``fit_and_predict``, then step by step), association
+  rules and "bought together", RFM segments, and the store analyses without a peer (KPIs,
+  cohorts, ABC × XYZ, personas, anomalies, funnel) and the whole weekly review
+  (``report.weekly_review`` with its files);
 - theirs: lifetimes (``summary_data_from_transaction_data``, ``BetaGeoFitter``,
   ``GammaGammaFitter`` and its predictions), mlxtend (``TransactionEncoder`` one-hot,
   ``apriori(max_len=3)``, ``association_rules``; by default and with ``low_memory=True``) and a
   pandas groupby RFM written to the same definitions as ours.
 
+Ours runs twice for each peer, and each is compared with the same peer run:
+
+- **compute only, on the same in-memory data** (``ours-*-memory``): ours gets the very rows the
+  peer works on, read by the peer's own pandas code (paid orders: customer id as text, shop-clock
+  time, integer fen; or paid lines: order id, SKU code), handed to DuckDB as Arrow. Reading
+  them and the hand-over are timed but left out of both sides' compute time; mlxtend's
+  one-hot table and basket lists are left out of its compute time too (they are its input);
+- **from the Parquet store, loading included for both** (``ours-*``): ours through
+  ``read_store_parquet`` (DuckDB views over the files, so the reading is inside the analysis),
+  the peer from its pandas reading of the same files.
+
 A peer runs under a memory limit (RLIMIT_AS) and a time limit. When it fails, it is run again on
 a store of half the customers (customer_id % 2^k == 0, every table cut to match), then a
 quarter, … until it completes; ours runs on that same smaller store too, so each ratio and
-equality check compares equal inputs. Results are compared: CLV parameters to 3 significant
-figures (and the summaries exactly), rules as identical sets with support, confidence and lift to
-1e-9, RFM scores and segments per customer. Figures go to docs/benchmarks.md by hand.
+equality check compares equal inputs. Results must be equal, or the run exits with status 1
+after printing the table: CLV parameters to 3 significant figures, the summaries exactly
+(recency and T to 1e-9, the mean amount to 1e-9 relative), the predictions to
+``PREDICTION_RTOL``; rules as identical sets with support, confidence and lift to
+``RULE_ATOL``; RFM scores, segments and flags per customer, exactly. Figures go to
+docs/benchmarks.md by hand.
 """
 
 from __future__ import annotations
@@ -75,6 +90,11 @@ SHOP_TIMEZONE = "Asia/Shanghai"
 STORE_TABLES = ("orders", "order_lines", "customers", "skus", "products", "categories", "returns")
 """The tables a subset store needs: those ``read_store_parquet`` reads, events excepted."""
 MAX_HALVINGS = 10
+PREDICTION_RTOL = 1e-5
+"""CLV predictions: the two fits stop within their tolerances of the same optimum (parameters
+agree to 3 significant figures, in practice to about 1e-6), and the predictions follow."""
+RULE_ATOL = 1e-9
+"""Rules: identical sets; support, confidence and lift within this (absolute)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,8 +236,30 @@ def _duckdb(threads: int | None, memory: str) -> Any:
     return ibis.duckdb.connect(**options)
 
 
+def warm_imports() -> None:
+    """Import what either side uses before any timer starts, so no step pays for an import.
+
+    pandas (which ``pyarrow.dataset`` also imports), PyArrow's Parquet reader, SciPy's
+    optimiser, Ibis with its DuckDB backend: about 2 s on this machine, the same for both
+    sides, and no part of either tool's work on the data.
+    """
+    import duckdb  # noqa: F401
+    import ibis
+    import pandas  # noqa: F401
+    import pyarrow.dataset
+    import pyarrow.parquet  # noqa: F401
+    import scipy.optimize
+    import scipy.special  # noqa: F401
+
+    ibis.duckdb.connect().disconnect()
+
+
 def _store_tables(args: argparse.Namespace, timer: Timer) -> tuple[Any, Any]:
-    """The store tables as every analysis reads them, and the DuckDB connection holding them."""
+    """The store tables as every analysis reads them, and the DuckDB connection holding them.
+
+    ``read_store_parquet`` reads nothing itself on DuckDB: each query reads the columns it
+    needs from the files, so the reading is inside each analysis's time, not in "load".
+    """
     from storeloop.analytics.store import read_store_parquet
 
     data, con = args.data, _duckdb(args.threads, args.duckdb_memory)
@@ -225,47 +267,64 @@ def _store_tables(args: argparse.Namespace, timer: Timer) -> tuple[Any, Any]:
         return read_store_parquet(data, con), con
 
 
+def _memory_orders(args: argparse.Namespace, timer: Timer) -> tuple[Any, Any]:
+    """The peers' in-memory paid orders (:func:`_pandas_orders`, the same rows and types), as a
+    DuckDB table: customer_id text, ordered_at on the shop clock, and the amount in exact
+    decimal yuan from the integer fen (as the store loader gives it)."""
+    import pyarrow as pa
+
+    from storeloop.analytics.store import _money
+
+    con = _duckdb(args.threads, args.duckdb_memory)
+    with timer("load"):
+        frame = _pandas_orders(args.data)
+    with timer("to_arrow"):
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        held = con.create_table("orders", arrow)
+        orders = held.select("customer_id", "ordered_at", amount=_money(held.fen))
+    return orders, con
+
+
 def worker_ours_clv(args: argparse.Namespace, out: Path, timer: Timer) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
     from storeloop.analytics.bgnbd import fit_bgnbd
-    from storeloop.analytics.clv import customer_summaries, fit_clv, predict_clv
+    from storeloop.analytics.clv import customer_summaries, fit_and_predict
     from storeloop.analytics.gamma_gamma import fit_gamma_gamma
 
-    tables, con = _store_tables(args, timer)
-    summaries = customer_summaries(
-        tables.orders, calibration_end=END, time_unit="week", period="day"
-    )
-    # As `storeloop analyze clv` runs it: from the transactions, summaries left to the engine.
-    with timer("fit_clv"):
-        model = fit_clv(summaries)
-    with timer("predict_clv"):
-        predictions = predict_clv(summaries, model, HORIZON_WEEKS)
+    if args.source == "memory":
+        orders, _con = _memory_orders(args, timer)
+    else:
+        tables, _con = _store_tables(args, timer)
+        orders = tables.orders
+    summaries = customer_summaries(orders, calibration_end=END, time_unit="week", period="day")
+    # As `storeloop analyze clv` runs it: summaries computed once and held by the engine while
+    # both fits count their distinct rows and the predictions read them.
+    with timer("clv"):
+        model, predictions = fit_and_predict(summaries, HORIZON_WEEKS)
     pq.write_table(predictions, out / "clv.parquet")
-    # Where that time goes: the summaries once, then the fits on their distinct rows.
+    # Where that time goes, step by step, on a second computation.
     with timer("summaries"):
-        held = summaries.to_pyarrow()
-    table = con.create_table("bench_summaries", held)
-    with timer("group_bgnbd"):
-        bg = table.group_by(["frequency", "recency", "T"]).aggregate(customers=table.count())
-        bg = bg.to_pyarrow()
+        held = summaries.cache()
     with timer("fit_bgnbd"):
+        bg = held.group_by(["frequency", "recency", "T"]).aggregate(customers=held.count())
+        bg = bg.to_pyarrow()
         columns = ("frequency", "recency", "T", "customers")
         bgnbd = fit_bgnbd(*(bg[c].to_numpy().astype(float) for c in columns))
-    with timer("group_gamma_gamma"):
-        repeat = table.filter((table.frequency > 0) & (table.monetary_value > 0))
+    with timer("fit_gamma_gamma"):
+        repeat = held.filter((held.frequency > 0) & (held.monetary_value > 0))
         gg = repeat.group_by(["frequency", "monetary_value"]).aggregate(customers=repeat.count())
         gg = gg.to_pyarrow()
-    with timer("fit_gamma_gamma"):
         columns = ("frequency", "monetary_value", "customers")
         gamma_gamma = fit_gamma_gamma(*(gg[c].to_numpy().astype(float) for c in columns))
+    with timer("predict"):
+        from storeloop.analytics.clv import ClvModel, predict_clv
+
+        predict_clv(held, ClvModel(bgnbd, gamma_gamma), HORIZON_WEEKS)
     return {
         "params": model.parameters(),
-        "params_from_held_summaries": {
-            "bgnbd": {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b},
-            "gamma_gamma": {"p": gamma_gamma.p, "q": gamma_gamma.q, "v": gamma_gamma.v},
-        },
-        "customers": held.num_rows,
+        "params_step_by_step": ClvModel(bgnbd, gamma_gamma).parameters(),
+        "customers": predictions.num_rows,
         "distinct_bgnbd_rows": bg.num_rows,
         "distinct_gamma_gamma_rows": gg.num_rows,
         "repeat_customers": int(sum(gg["customers"].to_pylist())),
@@ -273,23 +332,32 @@ def worker_ours_clv(args: argparse.Namespace, out: Path, timer: Timer) -> dict[s
 
 
 def worker_ours_baskets(args: argparse.Namespace, out: Path, timer: Timer) -> dict[str, Any]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from storeloop.analytics.baskets import RULE_COLUMNS, association_rules, bought_together
 
-    tables, _con = _store_tables(args, timer)
+    if args.source == "memory":
+        con = _duckdb(args.threads, args.duckdb_memory)
+        with timer("load"):
+            frame = _pandas_lines(args.data)
+        with timer("to_arrow"):
+            lines = con.create_table("lines", pa.Table.from_pandas(frame, preserve_index=False))
+            lines = lines.rename(sku="code")
+    else:
+        tables, _con = _store_tables(args, timer)
+        lines = tables.order_lines
     info: dict[str, Any] = {}
     for support in args.min_support:
         with timer(f"rules@{support:g}"):
-            rules = association_rules(
-                tables.order_lines, min_support=support, min_confidence=MIN_CONFIDENCE
-            )
+            rules = association_rules(lines, min_support=support, min_confidence=MIN_CONFIDENCE)
             rules = rules.select(*RULE_COLUMNS).to_pyarrow()
         pq.write_table(rules, out / f"rules-{support:g}.parquet")
         info[f"rules@{support:g}"] = rules.num_rows
-    with timer("bought_together"):
-        together = bought_together(tables.order_lines, top_k=5).to_pyarrow()
-    info["bought_together_rows"] = together.num_rows
+    if args.source != "memory":
+        with timer("bought_together"):
+            together = bought_together(lines, top_k=5).to_pyarrow()
+        info["bought_together_rows"] = together.num_rows
     return info
 
 
@@ -298,9 +366,13 @@ def worker_ours_rfm(args: argparse.Namespace, out: Path, timer: Timer) -> dict[s
 
     from storeloop.analytics.segments import rfm
 
-    tables, _con = _store_tables(args, timer)
+    if args.source == "memory":
+        orders, _con = _memory_orders(args, timer)
+    else:
+        tables, _con = _store_tables(args, timer)
+        orders = tables.orders
     with timer("rfm"):
-        segments = rfm(tables.orders, as_of=END).to_pyarrow()
+        segments = rfm(orders, as_of=END).to_pyarrow()
     columns = ["customer_id", "r_score", "f_score", "m_score", "segment", "churn_risk"]
     pq.write_table(segments.select([*columns, "dormant", "vip"]), out / "rfm.parquet")
     return {"customers": segments.num_rows}
@@ -441,8 +513,12 @@ def worker_lifetimes(args: argparse.Namespace, out: Path, timer: Timer) -> dict[
             freq="D",
             freq_multiplier=7,
         )
+    # Kept (untimed) so a later failure still leaves the steps that completed to compare.
+    summary.reset_index().to_parquet(out / "summary.parquet")
     with timer("fit_bgnbd"):
         bgf = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    bg = bgf.params_
+    (out / "bgnbd.json").write_text(json.dumps({k: float(bg[k]) for k in ("r", "alpha", "a", "b")}))
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     with timer("fit_gamma_gamma"):
         ggf = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
@@ -478,14 +554,19 @@ def worker_lifetimes(args: argparse.Namespace, out: Path, timer: Timer) -> dict[
     }
 
 
-def _pandas_baskets(data: Path) -> list[list[str]]:
+def _pandas_lines(data: Path) -> Any:
+    """Lines of paid orders as an analyst reads them: order id and SKU code."""
     import pandas as pd
 
     paid = _pandas_orders(data)["order_id"]
     lines = pd.read_parquet(data / "order_lines.parquet", columns=["order_id", "sku_id"])
     skus = pd.read_parquet(data / "skus.parquet", columns=["id", "code"])
     lines = lines[lines["order_id"].isin(paid)]
-    lines = lines.merge(skus, left_on="sku_id", right_on="id")[["order_id", "code"]]
+    return lines.merge(skus, left_on="sku_id", right_on="id")[["order_id", "code"]]
+
+
+def _pandas_baskets(lines: Any) -> list[list[str]]:
+    """Each order's distinct SKUs, as the lists TransactionEncoder takes."""
     return lines.drop_duplicates().groupby("order_id")["code"].agg(list).tolist()
 
 
@@ -495,7 +576,10 @@ def worker_mlxtend(args: argparse.Namespace, out: Path, timer: Timer) -> dict[st
     from mlxtend.preprocessing import TransactionEncoder
 
     with timer("load"):
-        baskets = _pandas_baskets(args.data)
+        lines = _pandas_lines(args.data)
+    with timer("baskets"):
+        baskets = _pandas_baskets(lines)
+    del lines
     with timer("one_hot"):
         encoder = TransactionEncoder()
         onehot = pd.DataFrame(encoder.fit(baskets).transform(baskets), columns=encoder.columns_)
@@ -589,8 +673,11 @@ def worker_pandas_rfm(args: argparse.Namespace, out: Path, timer: Timer) -> dict
 
 WORKERS: dict[str, Callable[[argparse.Namespace, Path, Timer], dict[str, Any]]] = {
     "ours-clv": worker_ours_clv,
+    "ours-clv-memory": worker_ours_clv,
     "ours-baskets": worker_ours_baskets,
+    "ours-baskets-memory": worker_ours_baskets,
     "ours-rfm": worker_ours_rfm,
+    "ours-rfm-memory": worker_ours_rfm,
     "ours-store": worker_ours_store,
     "ours-events": worker_ours_events,
     "ours-review": worker_ours_review,
@@ -607,8 +694,16 @@ def run_worker(args: argparse.Namespace) -> None:
     out.mkdir(parents=True, exist_ok=True)
     args.data = Path(args.data)
     args.low_memory = args.worker == "mlxtend-low-memory"
+    args.source = "memory" if args.worker.endswith("-memory") and "ours" in args.worker else "store"
+    warm_imports()
     timer = Timer()
-    info = WORKERS[args.worker](args, out, timer)
+    try:
+        info = WORKERS[args.worker](args, out, timer)
+    except Exception as error:
+        # The steps that completed, for the report to set against ours; the run still fails.
+        partial = {"seconds": timer.seconds, "error": f"{type(error).__name__}: {error}"}
+        (out / "partial.json").write_text(json.dumps(partial, indent=1, default=str))
+        raise
     result = {
         "seconds": timer.seconds,
         "info": info,
@@ -706,33 +801,44 @@ class Bench:
             self.samples[key].append(run)
         return run
 
-    def repeat_pair(self, ours: str, peer: str, divisor: int, support: float | None = None) -> None:
+    def repeat_group(
+        self, ours: list[str], peer: str, divisor: int, support: float | None = None
+    ) -> None:
         """Run ours and the peer again, alternately, to ``--repeat`` samples each; their runs
         become the medians (per step) of the samples, so one burst of the other engineers' work
         on this shared machine does not decide a ratio."""
         peer_key = (peer if support is None else f"{peer}@{support:g}", divisor)
-        ours_key = (ours, divisor)
+        keys = [(worker, divisor) for worker in ours]
         for sample in range(1, self.args.repeat):
-            if len(self.samples[ours_key]) <= sample:
-                self.run(ours, divisor, sample=sample)
+            for worker, key in zip(ours, keys, strict=True):
+                if len(self.samples[key]) <= sample:
+                    self.run(worker, divisor, sample=sample)
             if len(self.samples[peer_key]) <= sample:
                 self.run(peer, divisor, peer=True, support=support, sample=sample)
-        for key in (ours_key, peer_key):
+        for key in (*keys, peer_key):
             self.runs[key] = _median_run(self.samples[key])
 
-    def peer_until_done(self, peer: str, ours: str, support: float | None = None) -> list[Run]:
-        """The peer at full size, then on halved stores until it completes; ours at that size."""
+    def peer_until_done(
+        self, peer: str, ours: list[str], support: float | None = None
+    ) -> list[Run]:
+        """The peer at full size, then on halved stores until it completes; ours (each of its
+        workers) at that size."""
         attempts = []
         for halvings in range(MAX_HALVINGS + 1):
             divisor = 2**halvings
             attempt = self.run(peer, divisor, peer=True, support=support)
             attempts.append(attempt)
             if attempt.ok:
-                if self.run(ours, divisor).ok and self.args.repeat > 1:
-                    self.repeat_pair(ours, peer, divisor, support)
+                done = [self.run(worker, divisor).ok for worker in ours]
+                if all(done) and self.args.repeat > 1:
+                    self.repeat_group(ours, peer, divisor, support)
                     attempts[-1] = self.runs[(attempt.worker, divisor)]
                 break
         return attempts
+
+    def paired(self, ours: str, theirs: Run) -> Run | None:
+        """Our run of ``ours`` on the store the peer's run completed on."""
+        return self.runs.get((ours, theirs.divisor))
 
 
 def _median_run(samples: list[Run]) -> Run:
@@ -820,6 +926,8 @@ def _spawn(
         data = json.loads(result.read_text())
         run.ok, run.seconds, run.info = True, data["seconds"], data["info"]
         return run
+    if (out / "partial.json").exists():
+        run.seconds = json.loads((out / "partial.json").read_text())["seconds"]
     text = (out / "log.txt").read_text(errors="replace")
     steps = [line[len(STEP) :] for line in text.splitlines() if line.startswith(STEP)]
     during = f" during {steps[-1]}" if steps else ""
@@ -890,12 +998,44 @@ def compare_clv(ours: Run, theirs: Run) -> dict[str, Any]:
             "max_rel": float(rel.max()) if rel.size else None,
             "theirs_not_finite": int((~finite).sum()),
         }
+    predictions_equal = all(
+        d["theirs_not_finite"] == 0 and (d["max_rel"] or 0.0) <= PREDICTION_RTOL
+        for d in differences.values()
+    )
     return {
         "params": params,
         "params_equal_3sf": equal_params,
         "params_max_rel": worst,
         "summaries_equal": bool(summaries_equal),
         "predictions": differences,
+        "equal": bool(equal_params and summaries_equal and predictions_equal),
+    }
+
+
+def compare_clv_partial(ours: Run, theirs: Run) -> dict[str, Any]:
+    """The summaries and the BG/NBD parameters of a lifetimes run that failed later."""
+    import numpy as np
+    import pandas as pd
+
+    mine = ours.info["params"]["bgnbd"]
+    theirs_params = json.loads((theirs.out / "bgnbd.json").read_text())
+    params = {name: (mine[name], theirs_params[name]) for name in ("r", "alpha", "a", "b")}
+    left = pd.read_parquet(ours.out / "clv.parquet")
+    right = pd.read_parquet(theirs.out / "summary.parquet")
+    both = left.merge(right, on="customer_id", suffixes=("", "_theirs"))
+    summaries_equal = (
+        len(both) == len(left) == len(right)
+        and (both["frequency"] == both["frequency_theirs"]).all()
+        and np.allclose(both["recency"], both["recency_theirs"], rtol=0, atol=1e-9)
+        and np.allclose(both["T"], both["T_theirs"], rtol=0, atol=1e-9)
+        and np.allclose(both["monetary_value"], both["monetary_value_theirs"], rtol=1e-9, atol=0)
+    )
+    equal_params = all(same_3sf(x, y) for x, y in params.values())
+    return {
+        "params": params,
+        "params_max_rel": max(abs(x - y) / abs(x) for x, y in params.values()),
+        "summaries_equal": bool(summaries_equal),
+        "equal": bool(equal_params and summaries_equal),
     }
 
 
@@ -933,7 +1073,7 @@ def compare_rules(ours: Run, theirs: Run, support: float) -> dict[str, Any]:
         ),
         "same_set": same_set,
         "max_abs_difference": gaps,
-        "equal": same_set and all(gap <= 1e-9 for gap in gaps.values()),
+        "equal": same_set and all(gap <= RULE_ATOL for gap in gaps.values()),
     }
 
 
@@ -983,10 +1123,6 @@ class Row:
 
 def _total(run: Run, *names: str) -> float:
     return sum(run.seconds.get(name, 0.0) for name in names)
-
-
-def _with_prefix(run: Run, prefix: str) -> float:
-    return sum(v for k, v in run.seconds.items() if k.startswith(prefix))
 
 
 def format_seconds(value: float | None) -> str:
@@ -1065,187 +1201,147 @@ def main() -> None:
 
     if "clv" in sections:
         # CLV ------------------------------------------------------------------------------------
-        ours_clv = bench.run("ours-clv")
-        clv_runs = [] if args.skip_peers else bench.peer_until_done("lifetimes", "ours-clv")
+        bench.run("ours-clv")
+        clv_runs = (
+            []
+            if args.skip_peers
+            else bench.peer_until_done("lifetimes", ["ours-clv", "ours-clv-memory"])
+        )
         theirs = clv_runs[-1] if clv_runs and clv_runs[-1].ok else None
-        ours_clv = bench.runs[("ours-clv", 1)]  # the median, when runs were repeated
-        ours_at = bench.runs.get(("ours-clv", theirs.divisor)) if theirs else None
         for failed in clv_runs[:-1] if theirs else clv_runs:
-            rows.append(_failure_row("CLV (lifetimes)", ours_clv, failed))
-        if ours_clv.ok:
-            compared = compare_clv(ours_at, theirs) if theirs and ours_at and ours_at.ok else None
-            comparisons["clv"] = compared
-            equal = _clv_equal_text(compared)
-            for at in _distinct([ours_clv, ours_at]):
-                them = theirs if theirs and at.divisor == theirs.divisor else None
-                rows += [
-                    Row(
-                        "loading (ours: read_store_parquet; theirs: pandas)",
-                        at,
-                        at.seconds["load"],
-                        them,
-                        them.seconds["load"] if them else None,
-                        "—",
-                    ),
-                    Row(
-                        "CLV summaries",
-                        at,
-                        at.seconds["summaries"],
-                        them,
-                        them.seconds["summary"] if them else None,
-                        (compared and ("yes" if compared["summaries_equal"] else "NO")) or "—",
-                    ),
-                    Row(
-                        "BG/NBD fit (ours: distinct rows + MLE)",
-                        at,
-                        _total(at, "group_bgnbd", "fit_bgnbd"),
-                        them,
-                        them.seconds["fit_bgnbd"] if them else None,
-                        equal,
-                    ),
-                    Row(
-                        "Gamma-Gamma fit (ours: distinct rows + MLE)",
-                        at,
-                        _total(at, "group_gamma_gamma", "fit_gamma_gamma"),
-                        them,
-                        them.seconds["fit_gamma_gamma"] if them else None,
-                        equal,
-                    ),
-                    Row(
-                        "CLV from transactions: summaries + both fits (ours: fit_clv)",
-                        at,
-                        at.seconds["fit_clv"],
-                        them,
-                        _total(them, "summary", "fit_bgnbd", "fit_gamma_gamma") if them else None,
-                        equal,
-                    ),
-                    Row(
-                        "CLV predictions (ours: predict_clv, summaries recomputed)",
-                        at,
-                        at.seconds["predict_clv"],
-                        them,
-                        them.seconds["predict"] if them else None,
-                        _prediction_text(compared),
-                    ),
-                    Row(
-                        "**CLV total, loading included**",
-                        at,
-                        _total(at, "load", "fit_clv", "predict_clv"),
-                        them,
-                        sum(them.seconds.values()) if them else None,
-                        equal,
-                    ),
-                ]
+            rows.append(_failure_row("CLV (lifetimes)", failed))
+            if "fit_bgnbd" in failed.seconds and (failed.out / "bgnbd.json").exists():
+                # The steps lifetimes completed before it failed, against ours on that store.
+                ours = bench.run("ours-clv-memory", failed.divisor)
+                if ours.ok:
+                    compared = compare_clv_partial(ours, failed)
+                    comparisons[f"clv until lifetimes failed (1/{failed.divisor})"] = compared
+                    rows += [
+                        Row("CLV summaries (until lifetimes failed)", ours,
+                            ours.seconds["summaries"], failed, failed.seconds["summary"],
+                            "identical" if compared["summaries_equal"] else "NO"),
+                        Row("BG/NBD fit (until lifetimes failed)", ours, ours.seconds["fit_bgnbd"],
+                            failed, failed.seconds["fit_bgnbd"],
+                            f"{'yes' if compared['equal'] else 'NO'} (r, α, a, b within "
+                            f"{compared['params_max_rel']:.1e} relative)"),
+                        Row("Gamma-Gamma fit: ours; lifetimes raised after this long", ours,
+                            ours.seconds["fit_gamma_gamma"], failed,
+                            failed.seconds.get("fit_gamma_gamma"), "—"),
+                    ]  # fmt: skip
+        if theirs:
+            memory = bench.paired("ours-clv-memory", theirs)
+            store = bench.runs.get(("ours-clv", theirs.divisor))
+            for label, ours in (("same in-memory orders", memory), ("from the store", store)):
+                if ours is None or not ours.ok:
+                    continue
+                compared = compare_clv(ours, theirs)
+                comparisons[f"clv ({label})"] = compared
+                equal = _clv_equal_text(compared)
+                compute = _total(theirs, "summary", "fit_bgnbd", "fit_gamma_gamma", "predict")
+                if label == "same in-memory orders":
+                    rows += [
+                        Row("CLV summaries", ours, ours.seconds["summaries"], theirs,
+                            theirs.seconds["summary"], _summaries_text(compared)),
+                        Row("BG/NBD fit (ours: distinct rows counted + MLE)", ours,
+                            ours.seconds["fit_bgnbd"], theirs, theirs.seconds["fit_bgnbd"], equal),
+                        Row("Gamma-Gamma fit (ours: distinct rows counted + MLE)", ours,
+                            ours.seconds["fit_gamma_gamma"], theirs,
+                            theirs.seconds["fit_gamma_gamma"], equal),
+                        Row("CLV predictions", ours, ours.seconds["predict"], theirs,
+                            theirs.seconds["predict"], _prediction_text(compared)),
+                        Row("**CLV, compute only** (summaries, both fits, predictions; "
+                            "same in-memory orders, loading excluded for both)", ours,
+                            ours.seconds["clv"], theirs, compute, equal),
+                    ]  # fmt: skip
+                else:
+                    rows.append(
+                        Row("**CLV from the Parquet store, loading included for both**", ours,
+                            _total(ours, "load", "clv"), theirs, theirs.seconds["load"] + compute,
+                            equal)
+                    )  # fmt: skip
+        elif bench.runs[("ours-clv", 1)].ok:
+            ours = bench.runs[("ours-clv", 1)]
+            rows.append(
+                Row("CLV from the store", ours, _total(ours, "load", "clv"), None, None, "—")
+            )
 
     if "baskets" in sections:
         # Baskets --------------------------------------------------------------------------------
-        ours_baskets = bench.run("ours-baskets")
+        bench.run("ours-baskets")
         for peer in [] if args.skip_peers else ["mlxtend", "mlxtend-low-memory"]:
             for support in args.min_support:
-                runs = bench.peer_until_done(peer, "ours-baskets", support)
+                runs = bench.peer_until_done(peer, ["ours-baskets", "ours-baskets-memory"], support)
                 done = runs[-1] if runs[-1].ok else None
                 for failed in runs[:-1] if done else runs:
-                    rows.append(_failure_row(f"rules @ {support:g} ({peer})", ours_baskets, failed))
-                at = bench.runs.get(("ours-baskets", done.divisor)) if done else None
-                if done is None or at is None or not at.ok:
+                    rows.append(_failure_row(f"rules @ {support:g} ({peer})", failed))
+                if done is None:
                     continue
-                compared = compare_rules(at, done, support)
-                comparisons[f"rules {peer} {support:g}"] = compared
-                equal = f"{'yes' if compared['equal'] else 'NO'} ({compared['rules']:,} rules"
-                equal += f", {compared['triple_rules']:,} from triples)"
-                if not compared["same_set"]:
-                    equal += (
-                        f"; {compared['only_theirs']:,} only in theirs, {compared['only_ours']:,} "
-                        f"only in ours, {compared['differing_at_min_confidence']:,} of them with "
-                        f"confidence = min_confidence exactly"
-                    )
-                rows.append(
-                    Row(
-                        f"rules @ {support:g}: apriori + association_rules ({peer})",
-                        at,
-                        at.seconds[f"rules@{support:g}"],
-                        done,
-                        _total(done, f"apriori@{support:g}", f"association_rules@{support:g}"),
-                        equal,
-                    )
-                )
-                rows.append(
-                    Row(
-                        f"**rules @ {support:g}, loading (+ baskets, one-hot) included** ({peer})",
-                        at,
-                        _total(at, "load", f"rules@{support:g}"),
-                        done,
-                        sum(done.seconds.values()),
-                        "as above",
-                    )
-                )
-        ours_baskets = bench.runs[("ours-baskets", 1)]  # the median, when runs were repeated
+                memory = bench.paired("ours-baskets-memory", done)
+                store = bench.runs.get(("ours-baskets", done.divisor))
+                step = f"rules@{support:g}"
+                counting = _total(done, f"apriori@{support:g}", f"association_rules@{support:g}")
+                for label, ours in (("same in-memory lines", memory), ("from the store", store)):
+                    if ours is None or not ours.ok:
+                        continue
+                    compared = compare_rules(ours, done, support)
+                    comparisons[f"rules {peer} {support:g} ({label})"] = compared
+                    equal = _rules_equal_text(compared)
+                    if label == "same in-memory lines":
+                        rows.append(
+                            Row(f"rules @ {support:g}, compute only ({peer}: apriori + "
+                                "association_rules on its one-hot table; ours: "
+                                "association_rules on the same in-memory lines)", ours,
+                                ours.seconds[step], done, counting, equal)
+                        )  # fmt: skip
+                    else:
+                        rows.append(
+                            Row(f"**rules @ {support:g} from the Parquet store, all included** "
+                                f"({peer}: loading, baskets, one-hot, apriori, rules)", ours,
+                                _total(ours, "load", step), done, sum(done.seconds.values()),
+                                equal)
+                        )  # fmt: skip
+        ours_baskets = bench.runs[("ours-baskets", 1)]
         if args.skip_peers and ours_baskets.ok:
             for support in args.min_support:
-                rows.append(
-                    Row(
-                        f"rules @ {support:g}",
-                        ours_baskets,
-                        ours_baskets.seconds[f"rules@{support:g}"],
-                        None,
-                        None,
-                        "—",
-                    )
-                )
+                seconds = _total(ours_baskets, "load", f"rules@{support:g}")
+                rows.append(Row(f"rules @ {support:g}", ours_baskets, seconds, None, None, "—"))
         if ours_baskets.ok:
             rows.append(
-                Row(
-                    "bought together (top 5 per SKU; no peer)",
-                    ours_baskets,
-                    ours_baskets.seconds["bought_together"],
-                    None,
-                    None,
-                    "—",
-                )
-            )
+                Row("bought together (top 5 per SKU; no peer)", ours_baskets,
+                    ours_baskets.seconds["bought_together"], None, None, "—")
+            )  # fmt: skip
 
     if "rfm" in sections:
         # RFM ------------------------------------------------------------------------------------
-        ours_rfm = bench.run("ours-rfm")
-        if ours_rfm.ok:
-            rfm_runs = [] if args.skip_peers else bench.peer_until_done("pandas-rfm", "ours-rfm")
-            done = rfm_runs[-1] if rfm_runs and rfm_runs[-1].ok else None
-            for failed in rfm_runs[:-1] if done else rfm_runs:
-                rows.append(_failure_row("RFM (pandas)", ours_rfm, failed))
-            at = bench.runs.get(("ours-rfm", done.divisor)) if done else ours_rfm
-            compared = compare_rfm(at, done) if done else None
-            comparisons["rfm"] = compared
-            equal = (
-                "—"
-                if compared is None
-                else (
-                    "yes"
-                    if compared["equal"]
-                    else "NO ("
-                    + ", ".join(f"{k} {v}" for k, v in compared["mismatches"].items() if v)
-                    + ")"
-                )
-            )
-            rows.append(
-                Row(
-                    "RFM segments",
-                    at,
-                    at.seconds["rfm"],
-                    done,
-                    done.seconds["rfm"] if done else None,
-                    equal,
-                )
-            )
-            rows.append(
-                Row(
-                    "**RFM, loading included**",
-                    at,
-                    _total(at, "load", "rfm"),
-                    done,
-                    _total(done, "load", "rfm") if done else None,
-                    equal,
-                )
-            )
+        bench.run("ours-rfm")
+        rfm_runs = (
+            []
+            if args.skip_peers
+            else bench.peer_until_done("pandas-rfm", ["ours-rfm", "ours-rfm-memory"])
+        )
+        done = rfm_runs[-1] if rfm_runs and rfm_runs[-1].ok else None
+        for failed in rfm_runs[:-1] if done else rfm_runs:
+            rows.append(_failure_row("RFM (pandas)", failed))
+        if done:
+            memory = bench.paired("ours-rfm-memory", done)
+            store = bench.runs.get(("ours-rfm", done.divisor))
+            for label, ours in (("same in-memory orders", memory), ("from the store", store)):
+                if ours is None or not ours.ok:
+                    continue
+                compared = compare_rfm(ours, done)
+                comparisons[f"rfm ({label})"] = compared
+                equal = _rfm_equal_text(compared)
+                if label == "same in-memory orders":
+                    rows.append(
+                        Row("**RFM segments, compute only** (same in-memory orders, loading "
+                            "excluded for both)", ours, ours.seconds["rfm"], done,
+                            done.seconds["rfm"], equal)
+                    )  # fmt: skip
+                else:
+                    rows.append(
+                        Row("**RFM from the Parquet store, loading included for both**", ours,
+                            _total(ours, "load", "rfm"), done, _total(done, "load", "rfm"), equal)
+                    )  # fmt: skip
 
     if "store" in sections:
         # Ours only ------------------------------------------------------------------------------
@@ -1312,6 +1408,10 @@ def main() -> None:
     if args.markdown:
         Path(args.markdown).write_text(table + "\n")
     print(f"results: {results}")
+    unequal = [name for name, compared in comparisons.items() if compared and not compared["equal"]]
+    if unequal:
+        print(f"NOT EQUAL: {', '.join(unequal)}: the ratios above do not compare equal results")
+        sys.exit(1)
 
 
 def _ours_rows(run: Run, label: str) -> list[Row]:
@@ -1333,19 +1433,10 @@ def _ours_rows(run: Run, label: str) -> list[Row]:
     return rows
 
 
-def _failure_row(step: str, ours: Run, failed: Run) -> Row:
+def _failure_row(step: str, failed: Run) -> Row:
     return Row(
         f"{step}: FAILED, {failed.failure} after {failed.wall:.0f} s", None, None, failed, None, "—"
     )
-
-
-def _distinct(runs: list[Run | None]) -> list[Run]:
-    seen, kept = set(), []
-    for run in runs:
-        if run is not None and run.ok and run.divisor not in seen:
-            seen.add(run.divisor)
-            kept.append(run)
-    return kept
 
 
 def _clv_equal_text(compared: dict[str, Any] | None) -> str:
@@ -1353,6 +1444,31 @@ def _clv_equal_text(compared: dict[str, Any] | None) -> str:
         return "—"
     verdict = "yes" if compared["params_equal_3sf"] else "NO"
     return f"{verdict} (parameters within {compared['params_max_rel']:.1e} relative)"
+
+
+def _summaries_text(compared: dict[str, Any] | None) -> str:
+    if compared is None:
+        return "—"
+    return "identical" if compared["summaries_equal"] else "NO"
+
+
+def _rules_equal_text(compared: dict[str, Any]) -> str:
+    text = f"{'yes' if compared['equal'] else 'NO'} ({compared['rules']:,} rules"
+    text += f", {compared['triple_rules']:,} from triples)"
+    if not compared["same_set"]:
+        text += (
+            f"; {compared['only_theirs']:,} only in theirs, {compared['only_ours']:,} only in "
+            f"ours, {compared['differing_at_min_confidence']:,} of them with confidence = "
+            "min_confidence exactly"
+        )
+    return text
+
+
+def _rfm_equal_text(compared: dict[str, Any]) -> str:
+    if compared["equal"]:
+        return f"identical ({compared['customers']:,} customers)"
+    mismatched = ", ".join(f"{k} {v}" for k, v in compared["mismatches"].items() if v)
+    return f"NO ({mismatched})"
 
 
 def _prediction_text(compared: dict[str, Any] | None) -> str:

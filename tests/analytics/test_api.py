@@ -152,3 +152,20 @@ def test_the_store_is_loaded_once_per_ttl_and_results_are_kept(monkeypatch) -> N
     now[0] = 300.0  # stale: the store is loaded again and results are computed afresh
     assert cache.compute("a", compute) == 3 and len(loads) == 2
     assert computed == [1, 1, 2]
+
+
+def test_the_router_does_not_load_the_engine_with_the_app() -> None:
+    """The app imports the analytics router at startup; Ibis, DuckDB, pandas, SciPy and PyArrow
+    load on the first analytics request, not in every process that serves the store."""
+    import subprocess
+    import sys
+
+    heavy = ("ibis", "duckdb", "pandas", "scipy", "pyarrow")
+    code = (
+        "import sys, storeloop.analytics.api; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == ""

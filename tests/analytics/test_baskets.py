@@ -129,3 +129,65 @@ def test_shares_outside_zero_one_are_refused(con, name: str, value: float) -> No
     options = {"min_support": 0.1, "min_confidence": 0.1, name: value}
     with pytest.raises(ValueError, match=f"{name} must be in"):
         association_rules(con.create_table("hand", HAND), **options)
+
+
+def mlxtend_rule_set(baskets: pd.DataFrame, min_support: float, min_confidence: float) -> dict:
+    one_hot = pd.crosstab(baskets["order_id"], baskets["sku"]).astype(bool)
+    itemsets = apriori(one_hot, min_support=min_support, use_colnames=True, max_len=3)
+    rules = mlxtend_rules(
+        itemsets, num_itemsets=len(one_hot), metric="confidence", min_threshold=min_confidence
+    )
+    return {
+        ("|".join(sorted(a)), "|".join(sorted(c))): confidence
+        for a, c, confidence in zip(
+            rules["antecedents"], rules["consequents"], rules["confidence"], strict=True
+        )
+    }
+
+
+def confidences(rules: pd.DataFrame) -> dict:
+    keys = zip(rules["antecedents"], rules["consequents"], strict=True)
+    return dict(zip(keys, rules["confidence"], strict=True))
+
+
+def test_a_rule_at_exactly_min_confidence_is_kept_as_mlxtend_keeps_it(con) -> None:
+    # 24 baskets: A in 20 of them, A and B together in 2, so confidence(A → B) = 2/20 = 0.1.
+    # As a ratio of the two supports, (2/24) / (20/24) is 0.09999999999999999 in floats, and
+    # a rule at exactly min_confidence = 0.1 was dropped; from the counts it is 0.1.
+    assert (2 / 24) / (20 / 24) < 0.1
+    rows = [(f"o{i}", sku) for i in range(2) for sku in ("A", "B")]
+    rows += [(f"o{i}", "A") for i in range(2, 20)]
+    rows += [(f"o{i}", "B") for i in range(20, 24)]
+    baskets = pd.DataFrame(rows, columns=["order_id", "sku"])
+    ours = association_rules(
+        con.create_table("ties", baskets), min_support=0.05, min_confidence=0.1
+    ).to_pandas()
+    got = confidences(ours)
+    assert got == {("A", "B"): 0.1, ("B", "A"): pytest.approx(2 / 6)}
+    assert got.keys() == mlxtend_rule_set(baskets, 0.05, 0.1).keys()
+
+
+def test_support_at_exactly_min_support_is_frequent(con) -> None:
+    # 3 of 30 baskets is a support of exactly 0.1.
+    rows = [(f"o{i}", "A") for i in range(3)] + [(f"o{i}", "B") for i in range(3, 30)]
+    table = con.create_table("edge", pd.DataFrame(rows, columns=["order_id", "sku"]))
+    got = frequent_itemsets(table, min_support=0.1).to_pandas()
+    assert sorted(got["itemset"]) == ["A", "B"]
+    assert sorted(frequent_itemsets(table, min_support=0.11).to_pandas()["itemset"]) == ["B"]
+
+
+def test_rules_equal_mlxtend_on_many_small_baskets_at_the_threshold(con) -> None:
+    """Low support and confidence on uneven counts: many rules sit near the thresholds."""
+    baskets = generated_baskets(11, orders=1500, skus=40)
+    for min_support, min_confidence in ((0.004, 0.05), (0.002, 0.1)):
+        ours = association_rules(
+            con.create_table("many", baskets, overwrite=True),
+            min_support=min_support,
+            min_confidence=min_confidence,
+        ).to_pandas()
+        theirs = mlxtend_rule_set(baskets, min_support, min_confidence)
+        got = confidences(ours)
+        assert len(got) > 100
+        assert got.keys() == theirs.keys()
+        for key, confidence in got.items():
+            assert confidence == pytest.approx(theirs[key], rel=1e-12)

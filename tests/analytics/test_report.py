@@ -6,7 +6,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from storeloop.analytics import report
+from storeloop.analytics import clv
 from storeloop.analytics.report import (
     ANOMALY_SCHEMA,
     CLV_SCHEMA,
@@ -60,7 +60,7 @@ def test_a_refused_model_leaves_a_note_not_a_failure(con, monkeypatch) -> None:
     def refuse(_summaries):
         raise ValueError("BG/NBD: not enough history")
 
-    monkeypatch.setattr(report, "fit_clv", refuse)
+    monkeypatch.setattr(clv, "fit_clv", refuse)  # as the review calls it
     review = weekly_review(random_store().tables(con), end=date(2024, 6, 23), weeks=1)
     assert review["clv"].schema == CLV_SCHEMA and len(review["clv"]) == 0
     assert review["notes"].schema == NOTES_SCHEMA

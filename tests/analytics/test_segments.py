@@ -5,7 +5,7 @@ from datetime import date, datetime
 import ibis
 import pytest
 
-from storeloop.analytics.segments import SEGMENTS, rank_score, rfm
+from storeloop.analytics.segments import SEGMENTS, rank_score, rfm, value_scores
 from tests.analytics.hand_store import HandStore
 
 AS_OF = date(2024, 3, 31)
@@ -87,3 +87,19 @@ def test_vip_ties_at_the_boundary_are_all_in(con) -> None:
 def test_vip_share_must_be_a_share(con) -> None:
     with pytest.raises(ValueError, match="vip_share"):
         rfm(five_customers().tables(con).orders, as_of=AS_OF, vip_share=0)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_scores_per_value_equal_ranked_scores(con, descending: bool) -> None:
+    """Recency and frequency are scored per distinct value; the scores are the ranked ones."""
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    values = rng.zipf(1.5, 3000).clip(max=200).tolist()  # heavy ties at small values
+    table = ibis.memtable({"i": list(range(len(values))), "v": values})
+    ranked = table.mutate(score=rank_score(table.v, 5, descending=descending))
+    per_value = table.join(value_scores(table, "v", 5, descending=descending), "v")
+    expected = con.to_pyarrow(ranked.order_by("i"))["score"].to_pylist()
+    got = con.to_pyarrow(per_value.order_by("i"))["v_score"].to_pylist()
+    assert got == expected
+    assert len(set(got)) >= 3

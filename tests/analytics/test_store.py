@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import ibis
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy.orm import Session
 
 from storeloop.analytics.errors import InputError
-from storeloop.analytics.store import read_store_database, read_store_parquet
+from storeloop.analytics.store import (
+    read_store_database,
+    read_store_parquet,
+    store_tables,
+    utc_offsets,
+)
 from storeloop.models import Category, Customer, Event, Order, OrderLine, Product, Return, Sku
-from tests.analytics.hand_store import HandStore
+from tests.analytics.hand_store import HandStore, random_store
 
 
 def snapshot(directory: Path, store: HandStore, *, parts: tuple[str, ...] = ()) -> Path:
@@ -149,3 +155,70 @@ def test_store_database(session: Session, db_url: str) -> None:
     )  # fmt: skip
     (person,) = tables.customers.to_pyarrow().to_pylist()
     assert person["birth_date"] == date(1990, 1, 2)
+
+
+def test_utc_offsets_find_each_change_to_the_microsecond() -> None:
+    def us(at: datetime) -> int:
+        return (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+    hour = 3_600_000_000
+    start, end = us(datetime(2024, 1, 1, tzinfo=UTC)), us(datetime(2024, 12, 31, tzinfo=UTC))
+    assert utc_offsets(start, end, "Asia/Shanghai") == [(start, 8 * hour)]
+    assert utc_offsets(start, end, "Europe/Berlin") == [
+        (start, hour),
+        (us(datetime(2024, 3, 31, 1, tzinfo=UTC)), 2 * hour),
+        (us(datetime(2024, 10, 27, 1, tzinfo=UTC)), hour),
+    ]
+
+
+@pytest.mark.parametrize("timezone", ["Asia/Shanghai", "Europe/Berlin", "America/New_York"])
+def test_parquet_views_equal_the_arrow_loader(tmp_path: Path, con, timezone: str) -> None:
+    """DuckDB reads a snapshot through views over the files (shop clock in SQL); the other
+    engines get Arrow tables converted in Arrow. Both give the same tables, also across the
+    changes to and from summer time."""
+    store = random_store()
+    for number, at in enumerate(
+        [
+            datetime(2024, 3, 10, 6, 59, 59),  # New York springs forward at 07:00 UTC
+            datetime(2024, 3, 10, 7, 0, 0),
+            datetime(2024, 3, 31, 0, 59, 59, 999999),  # Berlin, at 01:00 UTC
+            datetime(2024, 3, 31, 1, 0, 0),
+            datetime(2024, 10, 27, 0, 30),  # and back
+            datetime(2024, 10, 27, 1, 30),
+            datetime(2024, 11, 3, 5, 30),
+            datetime(2024, 11, 3, 6, 30),
+        ],
+        start=1000,
+    ):
+        store.order(number, 1, at, [("CASE-1", 1, 10)])
+    snapshot(tmp_path, store, parts=("events",))
+    lazy = read_store_parquet(tmp_path, con, timezone=timezone)
+    held = store_tables(store.raw(), ibis.duckdb.connect(), timezone=timezone)
+    for name in ("orders", "order_lines", "customers", "events", "returns"):
+        left, right = getattr(lazy, name).to_pandas(), getattr(held, name).to_pandas()
+        keys = list(left.columns)
+        left = left.sort_values(keys).reset_index(drop=True)
+        right = right.sort_values(keys).reset_index(drop=True)
+        pd.testing.assert_frame_equal(left, right, obj=name)
+    if timezone == "Europe/Berlin":  # 00:59:59.999999 UTC is 01:59:59.999999 CET, then CEST
+        times = lazy.orders.filter(lazy.orders.order_id.isin(["1002", "1003"])).order_by("order_id")
+        assert times.ordered_at.to_pyarrow().to_pylist() == [
+            datetime(2024, 3, 31, 1, 59, 59, 999999),
+            datetime(2024, 3, 31, 3, 0, 0),
+        ]
+
+
+def test_parquet_views_without_statistics_use_the_engines_time_zones(tmp_path: Path, con) -> None:
+    store = random_store()
+    for name, table in store.raw().items():
+        pq.write_table(table, tmp_path / f"{name}.parquet", write_statistics=False)
+    lazy = read_store_parquet(tmp_path, con, timezone="Europe/Berlin")
+    held = store_tables(store.raw(), ibis.duckdb.connect(), timezone="Europe/Berlin")
+    for name in ("orders", "events"):
+        left, right = getattr(lazy, name).to_pandas(), getattr(held, name).to_pandas()
+        keys = list(left.columns)
+        pd.testing.assert_frame_equal(
+            left.sort_values(keys).reset_index(drop=True),
+            right.sort_values(keys).reset_index(drop=True),
+            obj=name,
+        )

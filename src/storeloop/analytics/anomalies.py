@@ -15,9 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from storeloop.analytics.funnels import DEFAULT_STEPS, funnel
 from storeloop.analytics.kpis import RATES, VISITOR_COUNTS, kpis
@@ -136,7 +139,7 @@ def find_anomalies(
     """
     if tables.events is None:
         kpi_names = [name for name in kpi_names if name not in EVENT_KPIS]
-    total = _with_dates(kpis(tables, grain="day").to_pandas())
+    total = _with_dates(_frame(kpis(tables, grain="day")))
     days = _calendar(total, end)
     festivals = shop_festivals({d.year for d in days}) if festivals is None else festivals
     festive = np.array([day in festivals for day in days])
@@ -208,6 +211,36 @@ def same_weekday_baseline(
     return baseline
 
 
+def _segment_kpis(tables: StoreTables, dims: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """The daily KPIs by each drill-down dimension, from one query: the engine reads the
+    orders, lines and returns once for all of them (half the time of a query each)."""
+    if not dims:
+        return {}
+    parts = [
+        kpis(tables, grain="day", by=dim).rename(segment=dim).mutate(dimension=ibis.literal(dim))
+        for dim in dims
+    ]
+    frame = _frame(ibis.union(*parts))
+    return {
+        dim: _with_dates(
+            frame[frame["dimension"] == dim]
+            .drop(columns="dimension")
+            .rename(columns={"segment": dim})
+        ).reset_index(drop=True)
+        for dim in dims
+    }
+
+
+def _frame(table: ir.Table) -> pd.DataFrame:
+    """A small result as pandas, decimals as floats: the scores are floats anyway, and Ibis
+    turns each decimal into a Python object first (a second per 300,000 values)."""
+    arrow = table.to_pyarrow()
+    for index, column in enumerate(arrow.schema):
+        if pa.types.is_decimal(column.type):
+            arrow = arrow.set_column(index, column.name, pc.cast(arrow[index], pa.float64()))
+    return arrow.to_pandas()
+
+
 def _with_dates(frame: pd.DataFrame) -> pd.DataFrame:
     """Periods as ``datetime.date`` whichever way the engine's client typed them."""
     return frame.assign(period=pd.to_datetime(frame["period"]).dt.date)
@@ -258,12 +291,25 @@ class _Explainer:
         denominators = sorted({denominator for _, denominator in RATES.values()})
         self.total = _wide(total, None, denominators, days)
         self.days, self.festive, self.method = days, festive, method
-        self.segments = {
-            dim: _with_dates(kpis(tables, grain="day", by=dim).to_pandas()) for dim in drill_down
-        }
+        self.segments = _segment_kpis(tables, drill_down)
         self.steps = (
             self._funnel_steps(tables, funnel_window) if tables.events is not None else None
         )
+        self._series: dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+
+    def _segment_series(
+        self, dim: str, column: str, *, baselines: bool = True
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Days × segments of ``dim`` for one KPI column, and their same-weekday baselines.
+
+        Computed once per (dimension, column) and shared by every flagged day: a year of
+        flags asks for the same few series hundreds of times.
+        """
+        key = (dim, column)
+        if key not in self._series or (baselines and self._series[key][1] is None):
+            values = _wide(self.segments[dim], dim, column, self.days)
+            self._series[key] = (values, self._baselines(values) if baselines else None)
+        return self._series[key]
 
     def __call__(self, anomaly: Anomaly) -> Anomaly:
         t = self.position[anomaly.day]
@@ -291,15 +337,12 @@ class _Explainer:
         single segment that day singles nothing out.
         """
         deviation = anomaly.value - anomaly.baseline
-        frame = self.segments[dim]
-        values = _wide(frame, dim, anomaly.kpi, self.days)
-        baselines = self._baselines(values)
+        values, baselines = self._segment_series(dim, anomaly.kpi)
         change = values.iloc[t] - baselines.iloc[t]
         if anomaly.kpi in RATES:
             denominator = RATES[anomaly.kpi][1]
-            weights = (
-                _wide(frame, dim, denominator, self.days).iloc[t] / self.total[denominator].iloc[t]
-            )
+            shares, _ = self._segment_series(dim, denominator, baselines=False)
+            weights = shares.iloc[t] / self.total[denominator].iloc[t]
             change = change * weights
         else:  # a count rising from nothing has no usual shares: every segment weighs 0
             weights = baselines.iloc[t] / anomaly.baseline if anomaly.baseline else 0 * change
@@ -336,7 +379,7 @@ class _Explainer:
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Days × steps ("add_to_cart→checkout_start"): step conversions and their baselines."""
         events = tables.events.mutate(day=tables.events.occurred_at.date())
-        daily = funnel(events, window=window, by=["day"]).to_pandas()
+        daily = _frame(funnel(events, window=window, by=["day"]))
         daily = daily[daily["step"] > 1]
         labels = {k: f"{DEFAULT_STEPS[k - 2]}→{DEFAULT_STEPS[k - 1]}" for k in daily["step"]}
         daily = _with_dates(daily.assign(period=daily["day"], step=daily["step"].map(labels)))

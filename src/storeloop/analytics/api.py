@@ -13,21 +13,10 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import ibis.expr.types as ir
-import pyarrow as pa
-import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, Query, Request
 
-from storeloop.analytics.abc_xyz import abc_xyz
-from storeloop.analytics.anomalies import Anomaly, Cause, find_anomalies
-from storeloop.analytics.baskets import SEPARATOR, association_rules
-from storeloop.analytics.clv import customer_summaries, fit_clv, predict_clv
-from storeloop.analytics.cohorts import cohorts
-from storeloop.analytics.funnels import funnel
-from storeloop.analytics.kpis import kpis
-from storeloop.analytics.report import REVIEW_WEEKS, last_whole_week_end, segment_sizes
 from storeloop.analytics.schemas import (
     AbcXyzPage,
     AbcXyzQuery,
@@ -56,11 +45,20 @@ from storeloop.analytics.schemas import (
     SegmentsQuery,
     SegmentsResponse,
 )
-from storeloop.analytics.segments import rfm
-from storeloop.analytics.store import StoreTables
 from storeloop.analytics.store_cache import StoreCache
 from storeloop.schemas import Page, PageParams
 from storeloop.web.deps import ADMIN
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pyarrow as pa
+
+    from storeloop.analytics.anomalies import Anomaly, Cause
+    from storeloop.analytics.store import StoreTables
+
+# The analyses (Ibis, DuckDB, pandas, SciPy, PyArrow) are imported inside the endpoints, on the
+# first analytics request: the app imports this router at startup, and loading the engine
+# with it cost every process a second or more, analytics used or not.
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], dependencies=ADMIN)
 
@@ -87,6 +85,8 @@ CacheDep = Annotated[StoreCache, Depends(get_store_cache)]
 @router.get("/kpis", summary="Store KPIs by day or week, overall or by segment")
 def get_kpis(cache: CacheDep, query: Annotated[KpiQuery, Query()]) -> KpiResponse:
     def compute(tables: StoreTables) -> pa.Table:
+        from storeloop.analytics.kpis import kpis
+
         return _between(kpis(tables, grain=query.grain, by=query.by), "period", query).to_pyarrow()
 
     rows = _rows(cache.compute(_key("kpis", query), compute), MONEY_KPIS)
@@ -97,6 +97,8 @@ def get_kpis(cache: CacheDep, query: Annotated[KpiQuery, Query()]) -> KpiRespons
 @router.get("/funnel", summary="Visit → view → cart → checkout → payment, per visitor")
 def get_funnel(cache: CacheDep, query: Annotated[FunnelQuery, Query()]) -> FunnelResponse:
     def compute(tables: StoreTables) -> pa.Table | None:
+        from storeloop.analytics.funnels import funnel
+
         if tables.events is None:
             return None
         events = _between(tables.events, "occurred_at", query)
@@ -111,6 +113,8 @@ def get_funnel(cache: CacheDep, query: Annotated[FunnelQuery, Query()]) -> Funne
 @router.get("/anomalies", summary="Abnormal days in the daily KPIs, each with its likely cause")
 def get_anomalies(cache: CacheDep, query: Annotated[AnomalyQuery, Query()]) -> AnomalyResponse:
     def compute(tables: StoreTables) -> tuple[date | None, tuple[Anomaly, ...]]:
+        from storeloop.analytics.anomalies import find_anomalies
+
         last = _last_day_of(tables)
         if last is None:
             return None, ()
@@ -126,6 +130,8 @@ def get_anomalies(cache: CacheDep, query: Annotated[AnomalyQuery, Query()]) -> A
 @router.get("/cohorts", summary="Acquisition-month cohorts: retention and revenue by month")
 def get_cohorts(cache: CacheDep, query: Annotated[DateRange, Query()]) -> CohortResponse:
     def compute(tables: StoreTables) -> pa.Table:
+        from storeloop.analytics.cohorts import cohorts
+
         return _between(cohorts(tables.orders), "cohort", query).to_pyarrow()
 
     rows = _rows(cache.compute(_key("cohorts", query), compute), COHORT_MONEY)
@@ -137,9 +143,13 @@ def get_segments(cache: CacheDep, query: Annotated[SegmentsQuery, Query()]) -> S
     as_of = query.as_of or _last_day(cache)
     if as_of is None:
         return SegmentsResponse(as_of=None)
-    sizes = cache.compute(
-        ("segment_sizes", as_of), lambda t: segment_sizes(_rfm(t, as_of)).to_pyarrow()
-    )
+
+    def compute(tables: StoreTables) -> pa.Table:
+        from storeloop.analytics.report import segment_sizes
+
+        return segment_sizes(_rfm(tables, as_of)).to_pyarrow()
+
+    sizes = cache.compute(("segment_sizes", as_of), compute)
     sizes = _rows(sizes, {"monetary"})
     totals = {flag: sum(row[flag] for row in sizes) for flag in ("churn_risk", "dormant", "vip")}
     return SegmentsResponse(
@@ -162,6 +172,8 @@ def get_segment_customers(
         return Page(items=[], total=0, limit=query.limit, offset=query.offset)
     customers = cache.compute(("rfm", as_of), lambda t: _by_id(_rfm(t, as_of).to_pyarrow()))
     if query.segment is not None:
+        import pyarrow.compute as pc
+
         customers = customers.filter(pc.equal(customers["segment"], query.segment))
     if query.flag is not None:
         customers = customers.filter(customers[query.flag])
@@ -171,6 +183,9 @@ def get_segment_customers(
 @router.get("/abc-xyz", summary="ABC (revenue share) × XYZ (demand variability) per SKU")
 def get_abc_xyz(cache: CacheDep, query: Annotated[AbcXyzQuery, Query()]) -> AbcXyzPage:
     def compute(tables: StoreTables) -> tuple[date | None, date | None, pa.Table | None]:
+        from storeloop.analytics.abc_xyz import abc_xyz
+        from storeloop.analytics.report import REVIEW_WEEKS, last_whole_week_end
+
         if _last_day_of(tables) is None:
             return None, None, None
         default_end = last_whole_week_end(tables)
@@ -186,6 +201,8 @@ def get_abc_xyz(cache: CacheDep, query: Annotated[AbcXyzQuery, Query()]) -> AbcX
 @router.get("/baskets", summary="Pair and triple association rules, best lift first")
 def get_baskets(cache: CacheDep, query: Annotated[BasketQuery, Query()]) -> Page[BasketRule]:
     def compute(tables: StoreTables) -> pa.Table:
+        from storeloop.analytics.baskets import association_rules
+
         lines = _between(tables.order_lines, "ordered_at", query)
         rules = association_rules(
             lines, min_support=query.min_support, min_confidence=query.min_confidence
@@ -200,16 +217,17 @@ def get_clv(cache: CacheDep, query: Annotated[ClvQuery, Query()]) -> ClvResponse
     calibration_end = query.calibration_end or _last_day(cache)
 
     def compute(tables: StoreTables) -> tuple[dict | None, str | None, pa.Table | None]:
+        from storeloop.analytics.clv import customer_summaries, fit_and_predict
+
         if calibration_end is None:
             return None, "there are no paid orders", None
         summaries = customer_summaries(
             tables.orders, calibration_end=calibration_end, time_unit="week"
         )
         try:
-            model = fit_clv(summaries)
+            model, predictions = fit_and_predict(summaries, query.horizon_weeks)
         except ValueError as refused:  # too little history to tell customers apart
             return None, str(refused), None
-        predictions = predict_clv(summaries, model, query.horizon_weeks)
         return model.parameters(), None, _by_id(predictions)
 
     parameters, note, predictions = cache.compute(
@@ -242,6 +260,8 @@ def _last_day_of(tables: StoreTables) -> date | None:
 
 def _rule(antecedents: str, consequents: str, **measures: float) -> BasketRule:
     """A rule with its itemsets as lists of SKUs."""
+    from storeloop.analytics.baskets import SEPARATOR
+
     return BasketRule(
         antecedents=antecedents.split(SEPARATOR),
         consequents=consequents.split(SEPARATOR),
@@ -250,6 +270,8 @@ def _rule(antecedents: str, consequents: str, **measures: float) -> BasketRule:
 
 
 def _rfm(tables: StoreTables, as_of: date) -> ir.Table:
+    from storeloop.analytics.segments import rfm
+
     return rfm(tables.orders, as_of=as_of)
 
 
@@ -268,6 +290,9 @@ def _within(day: date, query: DateRange) -> bool:
 
 def _by_id(table: pa.Table) -> pa.Table:
     """Rows in the order of the store's integer customer ids (the engine sorted them as text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     index = table.schema.get_field_index("customer_id")
     ids = pc.cast(table["customer_id"], pa.int64())
     return table.set_column(index, "customer_id", ids).sort_by("customer_id")

@@ -3,19 +3,88 @@
 The definitions are apriori's (as in mlxtend): a basket is the set of distinct SKUs of an order,
 support(X) = share of baskets containing every item of X, confidence(A→C) = support(A∪C) /
 support(A), lift(A→C) = confidence(A→C) / support(C). Instead of a dense order × SKU one-hot
-table, which grows with orders × catalogue size, itemsets are counted by self-joins of the
-(order, SKU) pairs in the engine, pruned the apriori way: a pair is only counted from frequent
-SKUs, a triple only when all three of its pairs are frequent.
+table, which grows with orders × catalogue size, the engine collects each order's SKUs into one
+basket row (an array of small integers that number the SKUs), counts the pairs and triples
+inside each basket by unnesting it, and prunes the apriori way: a pair is only counted from
+frequent SKUs, a triple only when all three of its pairs are frequent. Orders are grouped once;
+no join on the order id is needed after that, and every count compares integers.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
 import ibis
 import ibis.expr.types as ir
+
+from storeloop.analytics.engines import hold_arrow
 
 SEPARATOR = "|"
 """Joins the SKUs of an itemset, in sorted order, e.g. ``CASE-1|FILM-1``."""
 RULE_COLUMNS = ("antecedents", "consequents", "support", "confidence", "lift")
+
+
+@dataclass(frozen=True)
+class Baskets:
+    """The baskets of some transactions, held by the engine.
+
+    ``skus``: item (0, 1, … in the SKUs' sort order, so comparing numbers compares SKUs), sku.
+    ``baskets``: items (the distinct item numbers of one order), one row per order with a SKU.
+    ``count``: the number of baskets, N.
+    """
+
+    skus: ir.Table
+    baskets: ir.Table
+    count: int
+
+    @classmethod
+    def of(cls, transactions: ir.Table) -> Baskets:
+        lines = transactions.filter(transactions.order_id.notnull() & transactions.sku.notnull())
+        names = lines.select("sku").distinct()
+        skus = names.select("sku", item=ibis.row_number().over(order_by="sku")).cache()
+        coded = lines.select("order_id", "sku").join(skus, "sku")
+        baskets = (
+            coded.group_by("order_id")
+            .aggregate(items=_distinct(coded.item.collect(), coded))
+            .select("items")
+            .cache()
+        )
+        return cls(skus, baskets, int(baskets.count().to_pyarrow().as_py()))
+
+    def item_counts(self) -> ir.Table:
+        """item, orders: the baskets holding each SKU."""
+        items = self.baskets.select(item=self.baskets.items.unnest())
+        return items.group_by("item").aggregate(orders=items.count())
+
+    def pairs(self, frequent: ir.Table | None = None) -> ir.Table:
+        """One row per basket and pair of its items item_1 < item_2, with the basket's items;
+        only items of ``frequent`` (a table with column ``item``) when given."""
+        rows = self.baskets.filter(self.baskets.items.length() >= 2)
+        rows = rows.select("items", item_1=rows.items.unnest())
+        if frequent is not None:
+            rows = rows.semi_join(frequent, rows.item_1 == frequent.item)
+        rows = rows.select("items", "item_1", item_2=rows.items.unnest())
+        rows = rows.filter(rows.item_1 < rows.item_2)
+        if frequent is not None:
+            rows = rows.semi_join(frequent, rows.item_2 == frequent.item)
+        return rows
+
+    def least_orders(self, min_support: float) -> int:
+        """The fewest baskets an itemset must be in: the least c with c / N ≥ min_support, the
+        ratio computed as apriori (and mlxtend) computes support, one float division."""
+        least = math.ceil(Fraction(min_support) * self.count)
+        while least > 0 and (least - 1) / self.count >= min_support:
+            least -= 1
+        return max(least, 1)
+
+    def named(self, counted: ir.Table, columns: list[str]) -> ir.Table:
+        """``counted`` with each item-number column replaced by its SKU."""
+        for column in columns:
+            name = self.skus.select(**{column: "item", f"{column}_sku": "sku"})
+            counted = counted.join(name, column).drop(column).rename({column: f"{column}_sku"})
+        return counted
 
 
 def association_rules(
@@ -24,12 +93,17 @@ def association_rules(
     """Rules A → C from frequent itemsets of two and three SKUs, best lift first.
 
     Columns: antecedents, consequents, support, confidence, lift (itemsets joined by ``|``).
+    Confidence is the ratio of the two itemsets' basket counts, one division of integers, so
+    a rule at exactly ``min_confidence`` is kept.
     """
     _check_share("min_support", min_support)
     _check_share("min_confidence", min_confidence)
-    # Cached in the engine: the rules read the itemsets ten times, and Spark would otherwise
-    # recount every basket for each read.
-    itemsets = frequent_itemsets(transactions, min_support=min_support).cache()
+    # The itemsets are few (at most a few thousand rows): fetched once and handed back to the
+    # engine as a table of their own, for the rules to read ten times. A cached query would
+    # keep its whole plan, which Spark analyses again for each of the ten reads (on a union
+    # of eight reads it ran out of memory).
+    found = frequent_itemsets(transactions, min_support=min_support).to_pyarrow()
+    itemsets = hold_arrow(transactions._find_backend(use_default=True), "itemsets", found)
     pairs = itemsets.filter(itemsets.size == 2)
     triples = itemsets.filter(itemsets.size == 3)
     candidates = ibis.union(
@@ -42,11 +116,17 @@ def association_rules(
         _rules(triples, ["item_1", "item_3"], ["item_2"]),
         _rules(triples, ["item_2", "item_3"], ["item_1"]),
     )
-    supports = itemsets.select(key=itemsets.itemset, key_support=itemsets.support)
-    antecedent = supports.rename(antecedents="key", antecedent_support="key_support")
-    consequent = supports.rename(consequents="key", consequent_support="key_support")
+    counts = itemsets.select(
+        key=itemsets.itemset, key_orders=itemsets.orders, key_support=itemsets.support
+    )
+    antecedent = counts.rename(
+        antecedents="key", antecedent_orders="key_orders", antecedent_support="key_support"
+    )
+    consequent = counts.rename(
+        consequents="key", consequent_orders="key_orders", consequent_support="key_support"
+    )
     joined = candidates.join(antecedent, "antecedents").join(consequent, "consequents")
-    confidence = joined.support / joined.antecedent_support
+    confidence = joined.orders.cast("float64") / joined.antecedent_orders.cast("float64")
     rules = joined.select(
         "antecedents",
         "consequents",
@@ -66,43 +146,30 @@ def frequent_itemsets(transactions: ir.Table, *, min_support: float) -> ir.Table
     orders (baskets containing the itemset), support.
     """
     _check_share("min_support", min_support)
-    items = basket_items(transactions)
-    baskets = items.order_id.nunique().as_scalar()
+    held = Baskets.of(transactions)
+    least = held.least_orders(min_support)
 
-    def frequent(counts: ir.Table) -> ir.Table:
-        counted = counts.mutate(support=counts.orders.cast("float64") / baskets)
-        return counted.filter(counted.support >= min_support)
+    singles = held.item_counts()
+    singles = singles.filter(singles.orders >= least).cache()
+    pair_rows = held.pairs(singles.select("item"))
+    pairs = pair_rows.group_by(["item_1", "item_2"]).aggregate(orders=pair_rows.count())
+    pairs = pairs.filter(pairs.orders >= least).cache()
 
-    singles = frequent(items.group_by(item_1=items.sku).aggregate(orders=items.count()))
-    in_frequent = items.semi_join(singles, items.sku == singles.item_1)
+    # A triple needs three frequent items: extend each frequent pair (item_1, item_2) of a
+    # basket by a later item of the same basket, and keep it when (item_1, item_3) and
+    # (item_2, item_3) are frequent pairs too.
+    keys = pairs.select("item_1", "item_2")
+    rows = pair_rows.filter(pair_rows.items.length() >= 3).semi_join(keys, ["item_1", "item_2"])
+    rows = rows.select("item_1", "item_2", item_3=rows.items.unnest())
+    rows = rows.filter(rows.item_3 > rows.item_2)
+    rows = rows.semi_join(keys.rename(item_3="item_2"), ["item_1", "item_3"])
+    rows = rows.semi_join(keys.rename(item_2="item_1", item_3="item_2"), ["item_2", "item_3"])
+    triples = rows.group_by(["item_1", "item_2", "item_3"]).aggregate(orders=rows.count())
+    triples = triples.filter(triples.orders >= least)
 
-    left, right = in_frequent.rename(item_1="sku"), in_frequent.rename(item_2="sku")
-    order_pairs = left.join(
-        right, [left.order_id == right.order_id, left.item_1 < right.item_2]
-    ).select(left.order_id, "item_1", "item_2")
-    pairs = frequent(
-        order_pairs.group_by(["item_1", "item_2"]).aggregate(orders=order_pairs.count())
-    )
-
-    pair_keys = pairs.select("item_1", "item_2")
-    in_frequent_pairs = order_pairs.semi_join(pair_keys, ["item_1", "item_2"])
-    third = in_frequent.rename(item_3="sku")
-    order_triples = in_frequent_pairs.join(
-        third,
-        [
-            in_frequent_pairs.order_id == third.order_id,
-            in_frequent_pairs.item_2 < third.item_3,
-        ],
-    ).select("item_1", "item_2", "item_3")
-    order_triples = order_triples.semi_join(
-        pair_keys.rename(item_3="item_2"), ["item_1", "item_3"]
-    ).semi_join(pair_keys.rename(item_2="item_1", item_3="item_2"), ["item_2", "item_3"])
-    triples = frequent(
-        order_triples.group_by(["item_1", "item_2", "item_3"]).aggregate(
-            orders=order_triples.count()
-        )
-    )
-
+    singles = held.named(singles.rename(item_1="item"), ["item_1"])
+    pairs = held.named(pairs, ["item_1", "item_2"])
+    triples = held.named(triples, ["item_1", "item_2", "item_3"])
     no_item = ibis.null("string")
     return ibis.union(
         singles.select(
@@ -112,7 +179,7 @@ def frequent_itemsets(transactions: ir.Table, *, min_support: float) -> ir.Table
             item_2=no_item,
             item_3=no_item,
             orders=singles.orders,
-            support=singles.support,
+            support=_support(singles.orders, held.count),
         ),
         pairs.select(
             itemset=pairs.item_1 + SEPARATOR + pairs.item_2,
@@ -121,7 +188,7 @@ def frequent_itemsets(transactions: ir.Table, *, min_support: float) -> ir.Table
             item_2=pairs.item_2,
             item_3=no_item,
             orders=pairs.orders,
-            support=pairs.support,
+            support=_support(pairs.orders, held.count),
         ),
         triples.select(
             itemset=triples.item_1 + SEPARATOR + triples.item_2 + SEPARATOR + triples.item_3,
@@ -130,7 +197,7 @@ def frequent_itemsets(transactions: ir.Table, *, min_support: float) -> ir.Table
             item_2=triples.item_2,
             item_3=triples.item_3,
             orders=triples.orders,
-            support=triples.support,
+            support=_support(triples.orders, held.count),
         ),
     )
 
@@ -144,15 +211,20 @@ def bought_together(transactions: ir.Table, *, top_k: int = 5, min_orders: int =
     """
     if top_k < 1 or min_orders < 1:
         raise ValueError("top_k and min_orders must be at least 1")
-    items = basket_items(transactions)
-    baskets = items.order_id.nunique().as_scalar()
-    sku_orders = items.group_by("sku").aggregate(sku_baskets=items.count())
-    left, right = items, items.rename(together_sku="sku")
-    pairs = left.join(right, [left.order_id == right.order_id, left.sku != right.together_sku])
-    counted = pairs.group_by(["sku", "together_sku"]).aggregate(orders=pairs.count())
-    counted = counted.filter(counted.orders >= min_orders)
-    with_sizes = counted.join(sku_orders, "sku").join(
-        sku_orders.rename(together_sku="sku", together_baskets="sku_baskets"), "together_sku"
+    held = Baskets.of(transactions)
+    rows = held.pairs()
+    pairs = rows.group_by(["item_1", "item_2"]).aggregate(orders=rows.count())
+    pairs = pairs.filter(pairs.orders >= min_orders)
+    both = ibis.union(
+        pairs.select(item="item_1", together="item_2", orders="orders"),
+        pairs.select(item="item_2", together="item_1", orders="orders"),
+    )
+    counts = held.item_counts()
+    with_sizes = both.join(counts.rename(sku_baskets="orders"), "item").join(
+        counts.rename(together="item", together_baskets="orders"), "together"
+    )
+    with_sizes = held.named(with_sizes, ["item", "together"]).rename(
+        sku="item", together_sku="together"
     )
     confidence = with_sizes.orders.cast("float64") / with_sizes.sku_baskets
     scored = with_sizes.select(
@@ -160,7 +232,7 @@ def bought_together(transactions: ir.Table, *, top_k: int = 5, min_orders: int =
         "together_sku",
         "orders",
         confidence=confidence,
-        lift=confidence * baskets / with_sizes.together_baskets,
+        lift=confidence * held.count / with_sizes.together_baskets,
     )
     ranking = ibis.window(
         group_by="sku",
@@ -180,10 +252,32 @@ def basket_items(transactions: ir.Table) -> ir.Table:
     return lines.select("order_id", "sku").distinct()
 
 
+def _distinct(items: ir.ArrayValue, table: ir.Table) -> ir.ArrayValue:
+    """The distinct elements of an array (an order may list a SKU on several lines).
+
+    Ibis writes this for DuckDB with a lambda in a syntax DuckDB 2 refuses; DuckDB's own
+    ``list_distinct`` does it. Collecting distinct values instead takes twice as long.
+    """
+    if table._find_backend(use_default=True).name != "duckdb":
+        return items.unique()
+    list_distinct = ibis.udf.scalar.builtin(
+        lambda items: None,  # the body of a built-in function is never called
+        name="list_distinct",
+        signature=((items.type(),), items.type()),
+    )
+    return list_distinct(items)
+
+
+def _support(orders: ir.IntegerValue, baskets: int) -> ir.FloatingValue:
+    """orders / N as one float division, as apriori computes it."""
+    return orders.cast("float64") / ibis.literal(max(baskets, 1), "float64")
+
+
 def _rules(itemsets: ir.Table, antecedent: list[str], consequent: list[str]) -> ir.Table:
     return itemsets.select(
         antecedents=_joined(itemsets, antecedent),
         consequents=_joined(itemsets, consequent),
+        orders=itemsets.orders,
         support=itemsets.support,
     )
 

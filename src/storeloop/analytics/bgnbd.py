@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from storeloop.analytics.mle import LOG_PARAM_LIMIT, Weighted, maximise
+from storeloop.analytics.mle import LOG_PARAM_LIMIT, Weighted, dot, maximise
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,18 +94,38 @@ def fit_bgnbd(
 
 @dataclass(frozen=True, slots=True)
 class _Summaries:
-    """Customers without a repeat purchase (whose likelihood needs only T) kept apart from the
-    others, and everything that does not depend on the parameters computed once."""
+    """The summary rows arranged so that each likelihood evaluation does as little as possible.
+
+    Customers without a repeat purchase need only T; they are collapsed to their distinct T.
+    For the others every term that does not need the parameters is computed once, and
+    anything that depends on one of x, t_x or T alone is evaluated per distinct value and
+    gathered (days measured in weeks give a few thousand distinct t_x and T among millions
+    of customers). Only the dropout log-odds, which depend on all three, are computed per row.
+    """
 
     by_x: Weighted
     once_age: NDArray
+    """Distinct T of the customers without a repeat purchase …"""
     once_weights: NDArray
-    x: NDArray
-    t_x: NDArray
-    age: NDArray
+    """… and how many customers have each."""
+    shape_x: NDArray
+    """x of each repeat row."""
     weights: NDArray
-    distinct_index: NDArray
-    """Position of each repeat customer's x in ``by_x.distinct``."""
+    weighted_x: NDArray
+    """weights · x."""
+    age: NDArray
+    """Distinct T of the repeat rows, gathered by ``age_index``."""
+    age_index: NDArray
+    last: NDArray
+    """Distinct t_x of the repeat rows, gathered by ``last_index``."""
+    last_index: NDArray
+    x_index: NDArray
+    """Position of each repeat row's x in ``by_x.distinct``."""
+    age_weights: NDArray
+    """Per distinct T: Σ weights, Σ weights · x of its repeat rows."""
+    age_weighted_x: NDArray
+    last_weights: NDArray
+    last_weighted_x: NDArray
 
     @classmethod
     def of(cls, x: NDArray, t_x: NDArray, age: NDArray, customers: ArrayLike | None) -> _Summaries:
@@ -113,15 +133,30 @@ class _Summaries:
         repeat = x > 0
         if not np.any(repeat):
             raise ValueError("BG/NBD needs at least one customer with a repeat purchase")
+        once_age, once_index = np.unique(age[~repeat], return_inverse=True)
+        once_weights = np.bincount(
+            once_index, weights=by_x.weights[~repeat], minlength=once_age.size
+        )
+        x_repeat, weights = x[repeat], by_x.weights[repeat]
+        ages, age_index = np.unique(age[repeat], return_inverse=True)
+        lasts, last_index = np.unique(t_x[repeat], return_inverse=True)
+        weighted_x = weights * x_repeat
         return cls(
             by_x=by_x,
-            once_age=age[~repeat],
-            once_weights=by_x.weights[~repeat],
-            x=x[repeat],
-            t_x=t_x[repeat],
-            age=age[repeat],
-            weights=by_x.weights[repeat],
-            distinct_index=np.searchsorted(by_x.distinct, x[repeat]),
+            once_age=once_age,
+            once_weights=once_weights,
+            shape_x=x_repeat,
+            weights=weights,
+            weighted_x=weighted_x,
+            age=ages,
+            age_index=age_index,
+            last=lasts,
+            last_index=last_index,
+            x_index=np.searchsorted(by_x.distinct, x_repeat),
+            age_weights=np.bincount(age_index, weights=weights, minlength=ages.size),
+            age_weighted_x=np.bincount(age_index, weights=weighted_x, minlength=ages.size),
+            last_weights=np.bincount(last_index, weights=weights, minlength=lasts.size),
+            last_weighted_x=np.bincount(last_index, weights=weighted_x, minlength=lasts.size),
         )
 
 
@@ -145,24 +180,35 @@ def _loglik(log_params: NDArray, data: _Summaries) -> tuple[float, NDArray]:
 
     # No repeat purchase: ln (α+T)^−r.
     log_once = np.log(alpha + data.once_age)
-    value -= r * (data.once_weights @ log_once)
-    d_r -= data.once_weights @ log_once
-    d_alpha -= r * (data.once_weights @ (1 / (alpha + data.once_age)))
+    value -= r * dot(data.once_weights, log_once)
+    d_r -= dot(data.once_weights, log_once)
+    d_alpha -= r * dot(data.once_weights, 1 / (alpha + data.once_age))
 
     # Repeat purchases: ln[(α+T)^−(r+x) + a/(b+x−1)·(α+t_x)^−(r+x)], written as the first term
-    # plus softplus of the log-odds of having dropped out after the last purchase.
-    w, x = data.weights, data.x
-    log_age = np.log(alpha + data.age)
-    log_last = np.log(alpha + data.t_x)
-    log_b_x = np.log(b + np.maximum(ux, 1) - 1)[data.distinct_index]
-    shape = r + x
-    log_odds = np.log(a) - log_b_x + shape * (log_age - log_last)
+    # plus softplus of the log-odds ℓ of having dropped out after the last purchase,
+    # ℓ = ln a − ln(b+x−1) + (r+x)·(ln(α+T) − ln(α+t_x)). Sums of a term in T or t_x alone
+    # are taken per distinct value; only ℓ and what depends on it are computed per row.
+    log_age, log_last = np.log(alpha + data.age), np.log(alpha + data.last)
+    inv_age, inv_last = 1 / (alpha + data.age), 1 / (alpha + data.last)
+    age_w, age_wx = dot(data.age_weights, log_age), dot(data.age_weighted_x, log_age)
+    value -= r * age_w + age_wx  # Σ w·(r+x)·ln(α+T)
+    d_r -= age_w
+    d_alpha -= r * dot(data.age_weights, inv_age) + dot(data.age_weighted_x, inv_age)
+
+    log_ratio = log_age[data.age_index] - log_last[data.last_index]
+    log_odds = (np.log(a) - np.log(b + np.maximum(ux, 1) - 1))[data.x_index]
+    log_odds += (r + data.shape_x) * log_ratio
+    # softplus(ℓ) = max(ℓ, 0) + ln(1 + e^−|ℓ|) does not overflow.
+    value += dot(data.weights, np.maximum(log_odds, 0) + np.log1p(np.exp(-np.abs(log_odds))))
     p_dropped = expit(log_odds)
-    value += w @ (np.logaddexp(0.0, log_odds) - shape * log_age)
-    d_r -= w @ (log_age - p_dropped * (log_age - log_last))
-    d_alpha -= w @ (shape * ((1 - p_dropped) / (alpha + data.age) + p_dropped / (alpha + data.t_x)))
-    d_a += (w @ p_dropped) / a
-    d_b -= w @ (p_dropped / (b + x - 1))
+    w_dropped = data.weights * p_dropped
+    d_r += dot(w_dropped, log_ratio)
+    # Σ w·(r+x)·[(1−p)/(α+T) + p/(α+t_x)] = (the 1/(α+T) sums above) + Σ w·(r+x)·p·(…−…).
+    gap = inv_last[data.last_index] - inv_age[data.age_index]
+    d_alpha -= r * dot(w_dropped, gap) + dot(w_dropped * data.shape_x, gap)
+    d_a += w_dropped.sum() / a
+    dropped_by_x = np.bincount(data.x_index, weights=w_dropped, minlength=ux.size)
+    d_b -= dot(dropped_by_x, 1 / (b + np.maximum(ux, 1) - 1))
     gradient = np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])
     return float(value), gradient
 

@@ -102,9 +102,10 @@ def clv_command(
         span = 365 / UNIT_DAYS[unit] if horizon is None else _positive("--horizon", horizon)
         transactions = _load(files, map_options, engine)
         transactions.require(["customer_id", "ordered_at", "amount"], "clv")
+        # Held in the engine: the fits and the predictions read them three times.
         summaries = customer_summaries(
             transactions.table, calibration_end=end, time_unit=unit, period=merged
-        )
+        ).cache()
         model = fit_clv(summaries)
         if params:
             typer.echo(json.dumps(model.parameters()))

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from storeloop.analytics.bgnbd import BgNbd, fit_bgnbd
+from storeloop.analytics.exprs import on_or_before
 from storeloop.analytics.gamma_gamma import GammaGamma, fit_gamma_gamma
 from storeloop.analytics.periods import week_start
 
@@ -44,25 +45,30 @@ def customer_summaries(
     if UNIT_DAYS[period] > UNIT_DAYS[time_unit]:
         raise ValueError("a purchase period cannot be longer than the time unit")
     unit_days = UNIT_DAYS[time_unit]
-    kept = transactions.filter(transactions.ordered_at.date() <= calibration_end)
+    kept = transactions.filter(on_or_before(transactions.ordered_at, calibration_end))
     start = kept.ordered_at.date() if period == "day" else kept.ordered_at.truncate("W").date()
+    # Two aggregations and no window or join: purchase periods per customer, then customers.
+    # A decimal amount stays exact up to the repeat total, so the mean is rounded once.
     periods = kept.group_by(customer_id=kept.customer_id, day=start.epoch_days()).aggregate(
-        total=kept.amount.sum().cast("float64")
+        total=kept.amount.sum()
     )
-    periods = periods.mutate(first_day=periods.day.min().over(group_by=periods.customer_id))
     per_customer = periods.group_by("customer_id").aggregate(
         periods=periods.count(),
-        first_day=periods.first_day.min(),
+        first_day=periods.day.min(),
         last_day=periods.day.max(),
-        repeat_mean=periods.total.mean(where=periods.day > periods.first_day),
+        spent=periods.total.sum(),
+        first_total=_first_by(periods.total, periods.day, periods),
     )
+    repeat_total = (per_customer.spent - per_customer.first_total).cast("float64")
     end_day = _epoch_days(calibration_end if period == "day" else week_start(calibration_end))
     return per_customer.select(
         "customer_id",
         frequency=per_customer.periods - 1,
         recency=(per_customer.last_day - per_customer.first_day).cast("float64") / unit_days,
         T=(ibis.literal(end_day) - per_customer.first_day).cast("float64") / unit_days,
-        monetary_value=per_customer.repeat_mean.fill_null(0.0),
+        monetary_value=ibis.ifelse(
+            per_customer.periods > 1, repeat_total / (per_customer.periods - 1), 0.0
+        ),
     )
 
 
@@ -81,7 +87,11 @@ class ClvModel:
 
 
 def fit_clv(summaries: ir.Table) -> ClvModel:
-    """Fit both models on the distinct summary rows the engine counts for us."""
+    """Fit both models on the distinct summary rows the engine counts for us.
+
+    The engine reads ``summaries`` twice (once per model), and :func:`predict_clv` once more:
+    hold them in the engine first (:func:`fit_and_predict` does) unless they are a table.
+    """
     bg = (
         summaries.group_by(["frequency", "recency", "T"])
         .aggregate(customers=summaries.count())
@@ -115,6 +125,35 @@ def predict_clv(summaries: ir.Table, model: ClvModel, horizon: float) -> pa.Tabl
     for name, values in predictions.items():
         table = table.append_column(name, pa.array(values, pa.float64()))
     return table
+
+
+def fit_and_predict(summaries: ir.Table, horizon: float) -> tuple[ClvModel, pa.Table]:
+    """:func:`fit_clv` and :func:`predict_clv` on summaries computed once.
+
+    The summaries (one row per customer) are held in the engine while the fits count their
+    distinct rows and the predictions read them, instead of being computed from the
+    transactions three times; they are released afterwards.
+    """
+    with summaries.cache() as held:
+        model = fit_clv(held)
+        return model, predict_clv(held, model, horizon)
+
+
+def _first_by(value: ir.Column, key: ir.Column, table: ir.Table) -> ir.Scalar:
+    """The ``value`` of the row with the least ``key`` (keys are distinct within a group).
+
+    Ibis says this as ``first(value ORDER BY key)`` on DuckDB, which sorts every group; DuckDB's
+    own ``arg_min`` is a plain hash aggregate and takes a third of the time. Spark gets
+    ``min_by``.
+    """
+    if table._find_backend(use_default=True).name != "duckdb":
+        return value.argmin(key)
+    arg_min = ibis.udf.agg.builtin(
+        lambda value, key: None,  # the body of a built-in function is never called
+        name="arg_min",
+        signature=((value.type(), key.type()), value.type()),
+    )
+    return arg_min(value, key)
 
 
 def _numpy(table: pa.Table, *columns: str) -> list[np.ndarray]:

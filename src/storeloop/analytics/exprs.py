@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 
+import ibis
 import ibis.expr.types as ir
 
 
@@ -21,3 +23,12 @@ def left_join_using(left: ir.Table, right: ir.Table, keys: str | Sequence[str]) 
 def ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
     """A float ratio, null (not an error or infinity) when the denominator is zero or unknown."""
     return numerator.cast("float64") / denominator.nullif(0).cast("float64")
+
+
+def on_or_before(at: ir.TimestampValue, day: date) -> ir.BooleanValue:
+    """``at.date() <= day``, said as ``at < the next midnight``.
+
+    The same rows, but the engine compares timestamps instead of casting each to a date, and
+    DuckDB can still drop an unused left join under the filter (it cannot under the cast).
+    """
+    return at < ibis.literal(datetime.combine(day + timedelta(days=1), time()))

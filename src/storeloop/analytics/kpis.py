@@ -8,8 +8,6 @@ counts over the same period and segment. Definitions are in docs/analytics.md ("
 
 from __future__ import annotations
 
-from typing import Literal
-
 import ibis
 import ibis.expr.types as ir
 
@@ -17,9 +15,8 @@ from storeloop.analytics.canonical import DECIMAL_TYPE
 from storeloop.analytics.exprs import left_join_using, ratio
 from storeloop.analytics.periods import Grain, period_start
 from storeloop.analytics.store import StoreTables
+from storeloop.analytics.vocabulary import DIMENSIONS, Dimension
 
-Dimension = Literal["channel", "device", "category", "region"]
-DIMENSIONS: tuple[Dimension, ...] = ("channel", "device", "category", "region")
 VISITOR_COUNTS = ("uv", "paying_visitors")
 SALE_COUNTS = (
     "paying_customers",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING
 
-import ibis.expr.types as ir
+from storeloop.analytics.vocabulary import GRAINS, Grain
 
-Grain = Literal["day", "week"]
-GRAINS: tuple[Grain, ...] = ("day", "week")
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = ["GRAINS", "Grain", "month_number", "period_start", "week_start"]
 
 
 def period_start(at: ir.TimestampValue, grain: Grain) -> ir.DateValue:

@@ -13,7 +13,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from storeloop.analytics.exprs import ratio
+from storeloop.analytics.exprs import on_or_before, ratio
 from storeloop.analytics.segments import rank_score, rfm
 from storeloop.analytics.store import StoreTables
 
@@ -68,7 +68,7 @@ def persona_preferences(
     one customer's purchase is not a preference.
     """
     personas = customer_personas(tables, as_of=as_of).drop("monetary")
-    lines = tables.order_lines.filter(tables.order_lines.ordered_at.date() <= as_of)
+    lines = tables.order_lines.filter(on_or_before(tables.order_lines.ordered_at, as_of))
     if by_season:
         month = lines.ordered_at.month()
         lines = lines.mutate(

@@ -23,9 +23,10 @@ import pyarrow.parquet as pq
 from storeloop.analytics.abc_xyz import abc_xyz
 from storeloop.analytics.anomalies import DEFAULT_KPIS, Anomaly, find_anomalies
 from storeloop.analytics.baskets import association_rules
-from storeloop.analytics.clv import customer_summaries, fit_clv, predict_clv
+from storeloop.analytics.clv import customer_summaries, fit_and_predict
 from storeloop.analytics.cohorts import cohorts
 from storeloop.analytics.errors import InputError
+from storeloop.analytics.exprs import on_or_before
 from storeloop.analytics.funnels import funnel
 from storeloop.analytics.kpis import Dimension, kpis
 from storeloop.analytics.personas import persona_preferences
@@ -131,7 +132,7 @@ def weekly_review(
     def events() -> ir.Table:
         return in_range(tables.events, "occurred_at")
 
-    orders = tables.orders.filter(tables.orders.ordered_at.date() <= end)
+    orders = tables.orders.filter(on_or_before(tables.orders.ordered_at, end))
     builders: dict[str, Callable[[], ir.Table]] = {
         "kpis_weekly": lambda: in_range(kpis(tables, grain="week"), "period"),
         "kpis_daily": lambda: in_range(kpis(tables), "period"),
@@ -175,7 +176,7 @@ def weekly_review(
     arrow["anomalies"] = _anomaly_rows([a for a in found.anomalies if a.day >= start])
     summaries = customer_summaries(orders, calibration_end=end, time_unit="week")
     try:
-        arrow["clv"] = predict_clv(summaries, fit_clv(summaries), CLV_HORIZON_WEEKS)
+        arrow["clv"] = fit_and_predict(summaries, CLV_HORIZON_WEEKS)[1]
     except ValueError as refused:  # a young shop's customers may not tell the rates apart yet
         arrow["clv"] = CLV_SCHEMA.empty_table()
         notes.append({"table": "clv", "note": str(refused)})

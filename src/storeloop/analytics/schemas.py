@@ -13,9 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from storeloop.analytics.kpis import Dimension
-from storeloop.analytics.periods import Grain
-from storeloop.analytics.segments import SEGMENTS
+from storeloop.analytics.vocabulary import SEGMENTS, Dimension, Grain
 from storeloop.schemas import Page, PageParams, WriteModel
 
 Fen = Annotated[int, Field(description="integer minor units (fen)")]

@@ -12,26 +12,14 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from storeloop.analytics.exprs import ratio
+from storeloop.analytics.exprs import on_or_before, ratio
+from storeloop.analytics.vocabulary import SEGMENTS
 
 CHURN_RISK_DAYS = 30
 """S1.4d: no purchase for 30 days earns an exclusive discount."""
 DORMANT_DAYS = 60
 VIP_SHARE = 0.2
 """S1.4e: the top 20% of customers by average order value get the VIP service package."""
-SEGMENTS: tuple[tuple[str, tuple[int, int], tuple[int, int]], ...] = (
-    ("champions", (5, 5), (4, 5)),
-    ("loyal", (3, 4), (4, 5)),
-    ("potential_loyalists", (4, 5), (2, 3)),
-    ("new_customers", (5, 5), (1, 1)),
-    ("promising", (4, 4), (1, 1)),
-    ("need_attention", (3, 3), (3, 3)),
-    ("about_to_sleep", (3, 3), (1, 2)),
-    ("cannot_lose_them", (1, 2), (5, 5)),
-    ("at_risk", (1, 2), (3, 4)),
-    ("hibernating", (1, 2), (1, 2)),
-)
-"""Segment name, R-score range, F-score range: the usual RFM grid; it covers all 25 cells."""
 
 
 def rank_score(value: ir.Column, groups: int, *, descending: bool = False) -> ir.IntegerValue:
@@ -48,6 +36,24 @@ def rank_score(value: ir.Column, groups: int, *, descending: bool = False) -> ir
 
 def _all_rows(value: ir.Column) -> ir.IntegerValue:
     return value.count().over(ibis.window())
+
+
+def value_scores(
+    table: ir.Table, column: str, groups: int, *, descending: bool = False
+) -> ir.Table:
+    """``column`` → the :func:`rank_score` of its rows, for a column of few distinct values.
+
+    Counting the rows per value and summing the counts of the values before it ranks a few
+    thousand values instead of sorting every row (recency in days, a count of orders).
+    Columns: ``column``, ``<column>_score``.
+    """
+    counts = table.group_by(column).aggregate(rows=table.count())
+    order = ibis.desc(column) if descending else ibis.asc(column)
+    # Rows of the values strictly before: the running total up to this value, less its own.
+    before = counts.rows.cumsum(order_by=order) - counts.rows
+    total = counts.rows.sum().over(ibis.window())
+    score = (before * groups / total).floor().cast("int64") + 1
+    return counts.select(column, **{f"{column}_score": score})
 
 
 def rfm(
@@ -68,7 +74,7 @@ def rfm(
     """
     if not 0 < vip_share <= 1:
         raise ValueError(f"vip_share must be in (0, 1], got {vip_share}")
-    kept = orders.filter(orders.ordered_at.date() <= as_of)
+    kept = orders.filter(on_or_before(orders.ordered_at, as_of))
     per = kept.group_by("customer_id").aggregate(
         last_order=kept.ordered_at.max().date(),
         frequency=kept.count(),
@@ -76,9 +82,13 @@ def rfm(
     )
     recency = ibis.literal(as_of).epoch_days() - per.last_order.epoch_days()
     per = per.mutate(recency_days=recency.cast("int64"), aov=ratio(per.monetary, per.frequency))
+    # Recency (days) and frequency take few distinct values: scored per value. Spend and AOV
+    # take about as many values as there are customers: ranked by a window over all of them.
+    per = per.join(value_scores(per, "recency_days", 5, descending=True), "recency_days")
+    per = per.join(value_scores(per, "frequency", 5), "frequency")
     scored = per.mutate(
-        r_score=rank_score(per.recency_days, 5, descending=True),
-        f_score=rank_score(per.frequency, 5),
+        r_score=per.recency_days_score,
+        f_score=per.frequency_score,
         m_score=rank_score(per.monetary, 5),
         # Customers with a strictly higher AOV are fewer than the VIP share.
         vip=ibis.rank().over(order_by=ibis.desc(per.aov)) < _all_rows(per.aov) * vip_share,

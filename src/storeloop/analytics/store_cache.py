@@ -17,11 +17,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import ibis
-
-from storeloop.analytics.store import StoreTables, read_store_database
+if TYPE_CHECKING:
+    from storeloop.analytics.store import StoreTables
 
 CACHE_SECONDS = 300.0
 MAX_RESULTS = 128
@@ -66,5 +65,15 @@ class StoreCache:
         now = self.clock()
         if self._loaded is None or now - self._loaded.at >= self.ttl:
             self._loaded = None  # let the previous connection go before the next load
+            # The engine is imported on first use, not with the app (see analytics.api).
+            import ibis
+
             self._loaded = _Loaded(read_store_database(self.url, ibis.duckdb.connect()), now)
         return self._loaded
+
+
+def read_store_database(url: str, con: Any) -> StoreTables:
+    """:func:`storeloop.analytics.store.read_store_database`, imported when first called."""
+    from storeloop.analytics.store import read_store_database as read
+
+    return read(url, con)
