@@ -42,9 +42,12 @@ def priced_cart(
     outcome = choice.outcome
     entries = sorted(
         (entry for entry in outcome.ledger.entries if _counts(entry, outcome)),
-        key=lambda entry: (_LEVELS.index(entry.offer.level), entry.offer.id),
+        key=lambda entry: (_LEVELS[entry.offer.level], entry.offer.id),
     )
-    lines = _priced_lines(plan, outcome, entries, deposits)
+    # An entry's wording is read by its discount on every line and by its applied offer: word
+    # it once (a shop rule covering the whole cart would otherwise be worded once per line).
+    rules = [text_of(entry.rule) for entry in entries]
+    lines = _priced_lines(plan, outcome, entries, rules, deposits)
     position = {line.sku: line.pos for line in plan.lines}
     reasons = [*rejected, *_not_chosen(plan, choice)]
     return PricedCart(
@@ -52,7 +55,7 @@ def priced_cart(
         at=at,
         lines=tuple(lines[position[sku]] for sku in sku_order),
         gifts=_gifts(plan, entries),
-        applied=_applied(plan, outcome, entries),
+        applied=_applied(plan, outcome, entries, rules),
         totals=_totals(outcome, lines, deposits),
         rejected=tuple(sorted(reasons, key=lambda r: (r.offer or "", r.code or "", r.reason))),
         nudges=nudges(plan, outcome),
@@ -61,7 +64,8 @@ def priced_cart(
     )
 
 
-_LEVELS = list(Level)  # the stacking order, in which discounts are listed
+# The stacking order, in which discounts are listed.
+_LEVELS = {level: rank for rank, level in enumerate(Level)}
 
 
 def _counts(entry: Entry, outcome: Outcome) -> bool:
@@ -73,55 +77,60 @@ def _counts(entry: Entry, outcome: Outcome) -> bool:
 
 
 def _priced_lines(
-    plan: Plan, outcome: Outcome, entries: Sequence[Entry], deposits: Deposits
+    plan: Plan,
+    outcome: Outcome,
+    entries: Sequence[Entry],
+    rules: Sequence[str],
+    deposits: Deposits,
 ) -> list[PricedLine]:
-    result = []
-    for line in plan.lines:
-        discounts = tuple(
-            Discount(
-                entry.offer.id,
-                entry.offer.kind,
-                entry.offer.level,
-                text_of(entry.rule),
-                entry.parts[line.pos],
-            )
-            for entry in entries
-            if entry.parts[line.pos]
+    """Each line with its discounts, listed in the order of ``entries``."""
+    discounts: list[list[Discount]] = [[] for _ in plan.lines]
+    for entry, rule in zip(entries, rules, strict=True):
+        offer = entry.offer
+        for pos, part in enumerate(entry.parts):
+            if part:
+                discounts[pos].append(Discount(offer.id, offer.kind, offer.level, rule, part))
+    amounts = outcome.ledger.amounts
+    return [
+        PricedLine(
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            list_amount=line.list_amount,
+            discounts=tuple(discounts[line.pos]),
+            final_amount=amounts[line.pos],
+            subscription=line.subscription,
+            deposit_credit=deposits.credits[line.pos],
+            deposit_due=deposits.dues[line.pos],
         )
-        result.append(
-            PricedLine(
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                list_amount=line.list_amount,
-                discounts=discounts,
-                final_amount=outcome.ledger.amounts[line.pos],
-                subscription=line.subscription,
-                deposit_credit=deposits.credits[line.pos],
-                deposit_due=deposits.dues[line.pos],
-            )
-        )
-    return result
+        for line in plan.lines
+    ]
 
 
-def _applied(plan: Plan, outcome: Outcome, entries: Sequence[Entry]) -> tuple[Applied, ...]:
+def _applied(
+    plan: Plan, outcome: Outcome, entries: Sequence[Entry], rules: Sequence[str]
+) -> tuple[Applied, ...]:
     """One entry per offer (and code): item-level offers are recorded line by line, so merge.
     ``entries`` come in stacking order, and so do the results."""
-    grouped: dict[tuple[str, str | None], list[Entry]] = {}
-    for entry in entries:
-        grouped.setdefault((entry.offer.id, entry.code), []).append(entry)
+    grouped: dict[tuple[str, str | None], list[int]] = {}
+    for index, entry in enumerate(entries):
+        grouped.setdefault((entry.offer.id, entry.code), []).append(index)
     applied = []
     for group in grouped.values():
-        first = group[0]
-        parts = [sum(column) for column in zip(*(entry.parts for entry in group), strict=True)]
+        first = entries[group[0]]
+        parts = (
+            first.parts
+            if len(group) == 1
+            else [sum(column) for column in zip(*(entries[i].parts for i in group), strict=True)]
+        )
         applied.append(
             Applied(
                 offer=first.offer.id,
                 kind=first.offer.kind,
                 level=first.offer.level,
-                rule=text_of(first.rule),
+                rule=rules[group[0]],
                 amount=sum(parts),
-                requested=sum(entry.requested for entry in group),
+                requested=sum(entries[i].requested for i in group),
                 allocations={plan.lines[pos].sku: part for pos, part in enumerate(parts) if part},
                 code=first.code,
                 shipping=outcome.shipping_discount if first.free_shipping else 0,
