@@ -24,7 +24,7 @@ _NO_OFFER_USAGE = OfferUsage()
 _NO_CUSTOMER_USAGE = CustomerUsage()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every line of every cart, and frozen inits are slow
 class Line:
     pos: int
     sku: str

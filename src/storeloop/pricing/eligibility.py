@@ -14,11 +14,13 @@ from storeloop.pricing.result import Rejection
 
 def ineligibility(offer: AnyOffer, ctx: Context) -> Rejection | None:
     """The first rule that excludes ``offer``, or None when it may apply."""
-    for check in (_window, _audience, _caps, _availability):
-        found = check(offer, ctx)
-        if found is not None:
-            return Rejection(offer=offer.id, reason=found[0], detail=found[1])
-    return None
+    found = (
+        _window(offer, ctx)
+        or _audience(offer, ctx)
+        or _caps(offer, ctx)
+        or _availability(offer, ctx)
+    )
+    return None if found is None else Rejection(offer=offer.id, reason=found[0], detail=found[1])
 
 
 Reason = tuple[str, str] | None
@@ -45,8 +47,10 @@ def _audience(offer: AnyOffer, ctx: Context) -> Reason:
 
 
 def _caps(offer: AnyOffer, ctx: Context) -> Reason:
-    if not isinstance(offer, Capped):
-        return None
+    if not isinstance(offer, Capped) or (
+        offer.max_uses is None and offer.max_uses_per_customer is None and offer.budget is None
+    ):
+        return None  # most offers have no cap: no usage to look up
     usage = ctx.offer_usage(offer.id)
     if offer.max_uses is not None and usage.uses >= offer.max_uses:
         return "usage_cap", f"used {usage.uses} of {offer.max_uses} times"

@@ -215,7 +215,7 @@ def shop_proposals(plan: Plan, amounts: Sequence[int], cache: ProposalCache) -> 
     ``cache`` keeps proposals across item sets that leave an offer's lines unchanged."""
     proposals = {}
     for offer, positions in plan.shop_offers:
-        key = (offer.id, tuple(amounts[pos] for pos in plan.shop_reads[offer.id]))
+        key = (offer.id, tuple(map(amounts.__getitem__, plan.shop_reads[offer.id])))
         found = cache.get(key)
         if found is None:
             found = cache[key] = SHOP_RULES[offer.kind].propose(

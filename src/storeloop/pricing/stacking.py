@@ -229,12 +229,17 @@ def _items_worth_toggling(plan: Plan, lowest: Ledger, cache: ProposalCache) -> l
         return []
     lines = plan.lines
     list_amounts = [line.list_amount for line in lines]
+    # A step reads the prices of its own lines only: no item offer lowering them, no change.
+    lowered = {pos for pos, amount in enumerate(lowest.amounts) if amount != list_amounts[pos]}
     sensitive_lines: set[int] = set()
     for offer, positions in plan.shop_offers:
         rule = SHOP_RULES[offer.kind]
-        if rule.reads_prices(offer) and rule.step(
-            offer, plan.scope(positions, lowest.amounts)
-        ) != rule.step(offer, plan.scope(positions, list_amounts)):
+        if (
+            rule.reads_prices(offer)
+            and not lowered.isdisjoint(positions)
+            and rule.step(offer, plan.scope(positions, lowest.amounts))
+            != rule.step(offer, plan.scope(positions, list_amounts))
+        ):
             sensitive_lines.update(positions)
     minimums = [presented for presented in plan.coupons if presented.offer.min_spend]
     free_line = plan.shipping.fee > 0 and plan.shipping.free_threshold is not None

@@ -61,10 +61,14 @@ class Scope:
     amounts: Sequence[int]
     ctx: Context
     spend: int
+    _units: int | None = field(default=None, repr=False)
 
     @property
     def units(self) -> int:
-        return sum(self.lines[pos].quantity for pos in self.positions)
+        """Counted once: tier rules read it for every tier, and again for the nudge."""
+        if self._units is None:
+            self._units = sum(self.lines[pos].quantity for pos in self.positions)
+        return self._units
 
     def weights(self) -> tuple[int, ...]:
         return weights_over(self.positions, self.amounts, len(self.lines))
@@ -93,7 +97,7 @@ def nothing(why: Text) -> Proposal:
     return Proposal(amount=0, weights=(), rule="", unmet=why)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per offer of every cart, and frozen inits are slow
 class NudgeDraft:
     add_amount: int
     add_units: int

@@ -42,8 +42,10 @@ class QuantityTiersRule:
 
     def nudge(self, offer: QuantityTiers, scope: Scope) -> NudgeDraft | None:
         reached = self.step(offer, scope)
+        if reached == len(offer.tiers):
+            return None
         line = cheapest_line(scope.lines, scope.positions)
-        if reached == len(offer.tiers) or line is None:
+        if line is None:
             return None
         tier = offer.tiers[reached]
         more = tier.min_quantity - scope.units
