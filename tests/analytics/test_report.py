@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -14,7 +14,7 @@ from storeloop.analytics.report import (
     weekly_review,
     write_review,
 )
-from tests.analytics.hand_store import random_store
+from tests.analytics.hand_store import HandStore, random_store
 
 
 def test_weekly_review_tables_and_files(con, tmp_path: Path) -> None:
@@ -70,3 +70,27 @@ def test_a_refused_model_leaves_a_note_not_a_failure(con, monkeypatch) -> None:
 def test_weeks_must_be_positive(con) -> None:
     with pytest.raises(ValueError, match="weeks"):
         weekly_review(random_store().tables(con), end=date(2024, 6, 23), weeks=0)
+
+
+def test_basket_rules_need_a_share_and_a_count_of_orders(con) -> None:
+    """300 orders: a case with its film in 12, a mug with its coaster in 3. Both pairs clear
+    the 0.2% share; only the first is bought together often enough to be a rule."""
+    store = HandStore()
+    start = datetime(2024, 6, 3, 10)
+    pairs = [("CASE-1", "FILM-1")] * 12 + [("MUG-1", "COASTER-1")] * 3
+    for number in range(1, 301):
+        at = start + timedelta(hours=number)
+        picked = pairs[number - 1] if number <= len(pairs) else (f"MISC-{number % 40}",)
+        store.order(number, number % 50 + 1, at, [(sku, 1, 20.0) for sku in picked])
+    rules = weekly_review(store.tables(con), end=date(2024, 6, 23), weeks=3)["basket_rules"]
+    found = set(
+        zip(rules["antecedents"].to_pylist(), rules["consequents"].to_pylist(), strict=True)
+    )
+    assert found == {("CASE-1", "FILM-1"), ("FILM-1", "CASE-1")}
+    # With a floor of 3 orders the mug and its coaster are a rule too.
+    rules = weekly_review(store.tables(con), end=date(2024, 6, 23), weeks=3, min_rule_orders=3)[
+        "basket_rules"
+    ]
+    assert ("MUG-1", "COASTER-1") in set(
+        zip(rules["antecedents"].to_pylist(), rules["consequents"].to_pylist(), strict=True)
+    )
