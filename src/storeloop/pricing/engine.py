@@ -15,8 +15,7 @@ from storeloop.pricing.eligibility import ineligibility
 from storeloop.pricing.errors import PricingInputError
 from storeloop.pricing.explain import priced_cart
 from storeloop.pricing.index import OfferBook
-from storeloop.pricing.kinds import coupon as coupon_rule
-from storeloop.pricing.kinds import item, presale
+from storeloop.pricing.kinds import item
 from storeloop.pricing.offer_schemas import Gift, ItemOffer, Level, Presale, ShopOffer
 from storeloop.pricing.pipeline import Inflation, Plan, Presented
 from storeloop.pricing.result import PricedCart, Rejection
@@ -66,7 +65,7 @@ def price_cart(
         line_caps=tuple(line.list_amount * policy.max_line_discount_bp // 10_000 for line in lines),
         order_cap=sum(line.list_amount for line in lines) * policy.max_order_discount_bp // 10_000,
         shipping=document.shipping,
-        rules=_fixed_rule_texts(item_offers, coupons, deposits.inflations, cart.currency),
+        rules=_fixed_rule_texts(book, item_offers, coupons, deposits.inflations),
     )
     return priced_cart(
         plan,
@@ -124,7 +123,8 @@ def _presented_coupons(
         coupon, entry = hit
         customer_id = None if ctx.customer is None else ctx.customer.id
         uses = ctx.offer_usage(coupon.id).code_uses.get(code, 0)
-        positions = tuple(line.pos for line in lines if book.keys(coupon.id).covers(line))
+        keys = book.keys(coupon.id)
+        positions = tuple(line.pos for line in lines if keys.covers(line))
         reason = ineligibility(coupon, ctx)
         if entry.customer is not None and entry.customer != customer_id:
             reason = Rejection(coupon.id, "bound_to_other_customer", "issued to another customer")
@@ -142,15 +142,15 @@ def _presented_coupons(
 
 
 def _fixed_rule_texts(
+    book: OfferBook,
     item_offers: list[ItemOffer],
     coupons: tuple[Presented, ...],
     inflations: tuple[Inflation, ...],
-    currency: str,
 ) -> dict[str, str]:
-    """Wording that does not depend on prices, written once instead of once per combination."""
-    texts = {offer.id: item.rule_text(offer, currency) for offer in item_offers}
-    texts.update((c.offer.id, coupon_rule.rule_text(c.offer, currency)) for c in coupons)
-    texts.update((i.offer.id, presale.rule_text(i.offer, currency)) for i in inflations)
+    """Wording that does not depend on prices, looked up once instead of once per combination."""
+    texts = {offer.id: book.rule_text(offer) for offer in item_offers}
+    texts.update((c.offer.id, book.rule_text(c.offer)) for c in coupons)
+    texts.update((i.offer.id, book.rule_text(i.offer)) for i in inflations)
     return texts
 
 

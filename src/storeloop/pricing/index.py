@@ -14,7 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from storeloop.pricing.context import Line
-from storeloop.pricing.offer_schemas import AnyOffer, Bundle, Coupon, CouponCode
+from storeloop.pricing.kinds import coupon as coupon_rule
+from storeloop.pricing.kinds import item, presale
+from storeloop.pricing.offer_schemas import AnyOffer, Bundle, Coupon, CouponCode, ItemOffer, Presale
 from storeloop.pricing.schemas import OffersDocument
 
 
@@ -63,6 +65,7 @@ class OfferBook:
         self._by_category: dict[str, list[AnyOffer]] = {}
         self._by_tag: dict[str, list[AnyOffer]] = {}
         self._storewide: list[AnyOffer] = []
+        self._rule_texts: dict[str, str] = {}
         for offer in sorted(document.offers, key=lambda o: o.id):
             self._by_id[offer.id] = offer
             keys = self._keys[offer.id] = scope_keys(offer)
@@ -90,16 +93,27 @@ class OfferBook:
     def keys(self, offer_id: str) -> ScopeKeys:
         return self._keys[offer_id]
 
+    def rule_text(self, offer: ItemOffer | Coupon | Presale) -> str:
+        """The wording of a rule no price changes, written on the first cart that needs it and
+        kept for every later cart priced against this book."""
+        text = self._rule_texts.get(offer.id)
+        if text is None:
+            text = self._rule_texts[offer.id] = _rule_text(offer, self.document.currency)
+        return text
+
     def matching(self, lines: Sequence[Line]) -> list[Match]:
         """Non-coupon offers covering at least one line, by id, each with the lines it covers."""
         hits: dict[str, list[int]] = {}
         offers: dict[str, AnyOffer] = {}
         for line in lines:
+            pos = line.pos
             for offer in self._candidates(line):
-                positions = hits.setdefault(offer.id, [])
-                if not positions or positions[-1] != line.pos:
-                    positions.append(line.pos)
+                positions = hits.get(offer.id)
+                if positions is None:
+                    hits[offer.id] = [pos]
                     offers[offer.id] = offer
+                elif positions[-1] != pos:
+                    positions.append(pos)
         everyone = tuple(line.pos for line in lines)
         for offer in self._storewide if lines else ():
             hits[offer.id] = list(everyone)
@@ -111,6 +125,14 @@ class OfferBook:
         yield from self._by_category.get(line.category, ())
         for tag in line.tags:
             yield from self._by_tag.get(tag, ())
+
+
+def _rule_text(offer: ItemOffer | Coupon | Presale, currency: str) -> str:
+    if isinstance(offer, Coupon):
+        return coupon_rule.rule_text(offer, currency)
+    if isinstance(offer, Presale):
+        return presale.rule_text(offer, currency)
+    return item.rule_text(offer, currency)
 
 
 class ScanningOfferBook(OfferBook):
