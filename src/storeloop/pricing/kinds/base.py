@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol
 
 from storeloop.money import CURRENCY_EXPONENT, allocate
@@ -134,19 +135,22 @@ def sku_info(catalogue: Mapping[str, SkuInfo], sku: str, offer_id: str, field: s
 
 def money_text(amount: int, currency: str) -> str:
     exponent = CURRENCY_EXPONENT[currency]
-    units = (
-        f"{amount // 10**exponent}.{amount % 10**exponent:0{exponent}d}"
-        if exponent
-        else str(amount)
-    )
+    if exponent:
+        whole, minor = divmod(amount, 10**exponent)
+        units = f"{whole}.{minor:0{exponent}d}"
+    else:
+        units = str(amount)
     return f"¥{units}" if currency == "CNY" else f"{units} {currency}"
 
 
+# Cached: every cart words the same few percentages, and basis points are at most 10,000.
+@cache
 def percent_text(basis_points: int) -> str:
     whole, rest = divmod(basis_points, 100)
     return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
 
 
+@cache
 def zhe_text(basis_points: int) -> str:
     """Chinese shoppers read 20 % off as 8折 and 15 % off as 8.5折."""
     paid = 10_000 - basis_points
