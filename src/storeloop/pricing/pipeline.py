@@ -33,7 +33,7 @@ SHOP_RULES: dict[str, ShopRule] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen inits are slow, and these are built per cart
 class Presented:
     """A coupon code the shopper presented that passed every check, with the lines it covers."""
 
@@ -42,7 +42,7 @@ class Presented:
     positions: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: as Presented
 class Inflation:
     """``amount`` off line ``pos``, never below ``deposit`` (the deposit money itself)."""
 

@@ -21,7 +21,7 @@ from storeloop.pricing.kinds.base import (
 from storeloop.pricing.offer_schemas import Gift
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per gift offer of every cart, and frozen inits are slow
 class _Reach:
     applications: int
     from_cart: int
