@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -173,3 +174,50 @@ def test_bad_funnels_are_refused(con, options, message) -> None:
     events = events_of(con, {"a": [(minutes(0), "visit")]})
     with pytest.raises(ValueError, match=message):
         funnel_attempts(events, **options)
+
+
+def walked_attempts(visits, steps: Sequence[str], window: timedelta) -> dict[tuple, tuple]:
+    """PostHog's walk, written plainly: from every first-step event, the earliest event of each
+    next step at or after the previous one, within the window; then each visitor's (and
+    segment's) best attempt. (visitor, channel) → (reached, at_1, …, at_n)."""
+    best: dict[tuple, tuple] = {}
+    for visitor, events in visits.items():
+        for start, kind, channel in events:
+            if kind != steps[0]:
+                continue
+            path = [start]
+            for step in steps[1:]:
+                later = [at for at, k, _ in events if k == step and at >= path[-1]]
+                if not later or min(later) > start + window:
+                    break
+                path.append(min(later))
+            # The furthest, then the first to get there, then the latest start.
+            rank = (len(path), -path[-1].timestamp(), start.timestamp())
+            key = (visitor, channel)
+            if key not in best or rank > best[key][0]:
+                best[key] = (rank, (len(path), *path, *[None] * (len(steps) - len(path))))
+    return {key: attempt for key, (_, attempt) in best.items()}
+
+
+@pytest.mark.parametrize("backend", ["con", pytest.param("spark", marks=pytest.mark.spark)])
+def test_attempts_match_a_plain_walk_of_random_events_with_ties_and_repeats(
+    backend, request
+) -> None:
+    # Few visitors, many events on a coarse clock: ties, repeats, restarts and window edges.
+    rng = random.Random(7)
+    kinds = [*STEPS, "search"]
+    visits = {
+        f"v{v}": [
+            (minutes(rng.randrange(0, 240, 10)), rng.choice(kinds), rng.choice(["ads", "search"]))
+            for _ in range(rng.randrange(1, 14))
+        ]
+        for v in range(60)
+    }
+    events = events_of(request.getfixturevalue(backend), visits)
+    window = timedelta(minutes=60)
+    attempts = funnel_attempts(events, steps=STEPS, window=window, by=["channel"])
+    got = {
+        (r["visitor_id"], r["channel"]): (r["reached"], r["at_1"], r["at_2"], r["at_3"])
+        for r in attempts.to_pyarrow().to_pylist()
+    }
+    assert got == walked_attempts(visits, STEPS, window)

@@ -4,9 +4,13 @@ PostHog walks each person's sorted events in a Python UDF. That does not scale o
 the same answer is reached relationally. Every event of the first step starts an *attempt*; from
 each attempt the earliest event of the next step at or after the previous one is taken, step by
 step — the greedy choice, which reaches at least as far as any other — for as long as it falls
-within the conversion window of the attempt's start. The earliest next event is one windowed
-``min`` over the events that follow, and an attempt moves on by an equi-join on (visitor, time),
-so the cost is linear in the number of attempts. A visitor then counts with their best attempt.
+within the conversion window of the attempt's start. One ordered pass per visitor counts the
+events of each step seen so far, which numbers every step's events and names, for each event, the
+number of the earliest next-step event at or after it; the chains of next steps are then
+equi-joins on (visitor, number), from the last step back, and each attempt joins its chain once.
+Running counts and equi-joins stay within DuckDB's memory limit (spilling) on 64 M events,
+where a windowed ``min`` per step over all following events did not. A visitor then counts with
+their best attempt.
 Edge cases and the choices made are listed in docs/analytics.md ("Funnels").
 """
 
@@ -97,42 +101,44 @@ def funnel_attempts(
     by = list(by)
     n = len(steps)
     step_of = ibis.cases(*((events.event == name, i) for i, name in enumerate(steps, 1)))
-    tagged = events.filter(events.event.isin(steps)).mutate(step=step_of)
-    moments = tagged.select("visitor_id", "step", at="occurred_at").distinct()
-    # Ordered by (time, step), the rows after an event include the later steps at the same
+    rows = events.filter(events.event.isin(steps)).select(
+        "visitor_id", *by, step=step_of, at="occurred_at"
+    )
+    # Ordered by (time, step), the rows before an event include the earlier steps at the same
     # instant: a tie counts as in order, as in PostHog, which tries every order of tied events.
-    following = ibis.window(
-        group_by="visitor_id", order_by=["at", "step"], preceding=0, following=None
+    before = ibis.window(
+        group_by="visitor_id", order_by=["at", "step"], preceding=None, following=0
     )
-    moments = moments.mutate(
-        **{
-            f"next_{k}": ibis.ifelse(moments.step == k, moments.at, ibis.null("timestamp"))
-            .min()
-            .over(following)
-            for k in range(2, n + 1)
-        }
+    rows = rows.mutate(
+        **{f"seen_{k}": (rows.step == k).cast("int64").sum().over(before) for k in range(2, n + 1)}
     )
-    starts = tagged.filter(tagged.step == 1).select("visitor_id", *by, at="occurred_at").distinct()
-    first = moments.filter(moments.step == 1).select("visitor_id", "at", next_at="next_2")
-    attempts = starts.join(first, ["visitor_id", "at"]).rename(at_1="at")
-    limit = ibis.interval(seconds=int(window.total_seconds()))
-    for k in range(2, n + 1):
-        hop = moments.filter(moments.step == k).select(
-            "visitor_id",
-            next_at="at",
-            hop_at="at",
-            hop_next=moments[f"next_{k + 1}"] if k < n else ibis.null("timestamp"),
+    # A step-k event is the seen_k-th of its step; the earliest step-(k+1) event at or after it
+    # is the (seen_{k+1} + 1)-th of that step. Each event's chain of earliest next steps, built
+    # from the last step back, is an equi-join on (visitor, rank) per step. Identical events need
+    # no ``distinct``: identical starts give identical attempts, of which one is kept, and
+    # identical step-k events, ranked in either order, have the same time.
+    chain = _hops(rows, n, n)
+    for k in range(n - 1, 1, -1):
+        chain = left_join_using(_hops(rows, k, n), chain, ["visitor_id", f"rank_{k + 1}"]).drop(
+            f"rank_{k + 1}"
         )
-        joined = left_join_using(attempts, hop, ["visitor_id", "next_at"])
-        within = joined.hop_at <= joined.at_1 + limit
-        attempts = joined.select(
-            *(c for c in attempts.columns if c != "next_at"),
-            **{f"at_{k}": ibis.ifelse(within, joined.hop_at, ibis.null("timestamp"))},
-            next_at=ibis.ifelse(within, joined.hop_next, ibis.null("timestamp")),
-        )
-    at = [attempts[f"at_{k}"] for k in range(1, n + 1)]
+    starts = _hops(rows, 1, n, by)
+    attempts = left_join_using(starts, chain, ["visitor_id", "rank_2"]).drop("rank_2")
+    # The window is measured from the start, and each step is no earlier than the one before:
+    # the steps within it are a prefix of the chain.
+    end = attempts.at_1 + ibis.interval(seconds=int(window.total_seconds()))
+    at = [attempts.at_1] + [
+        ibis.ifelse(attempts[f"at_{k}"] <= end, attempts[f"at_{k}"], ibis.null("timestamp"))
+        for k in range(2, n + 1)
+    ]
     reached = sum((a.notnull().cast("int64") for a in at[1:]), ibis.literal(1, "int64"))
-    attempts = attempts.mutate(reached=reached, arrived=ibis.coalesce(*reversed(at)))
+    attempts = attempts.select(
+        "visitor_id",
+        *by,
+        reached=reached,
+        arrived=ibis.coalesce(*reversed(at)),
+        **{f"at_{k}": a for k, a in enumerate(at, 1)},
+    )
     best = ibis.window(
         group_by=["visitor_id", *by],
         order_by=[ibis.desc("reached"), "arrived", ibis.desc("at_1")],
@@ -141,3 +147,16 @@ def funnel_attempts(
     return ranked.filter(ranked.choice == 0).select(
         "visitor_id", *by, "reached", *(f"at_{k}" for k in range(1, n + 1))
     )
+
+
+def _hops(rows: ir.Table, k: int, n: int, by: Sequence[str] = ()) -> ir.Table:
+    """The step-k events: visitor_id, ``by``, at_k, their rank among the visitor's step-k events
+    (rank_k, from step 2) and the rank of the earliest next-step event at or after them
+    (rank_{k+1}, up to step n - 1)."""
+    hops = rows.filter(rows.step == k)
+    ranks: dict[str, ir.IntegerValue] = {}
+    if k > 1:
+        ranks[f"rank_{k}"] = hops[f"seen_{k}"]
+    if k < n:
+        ranks[f"rank_{k + 1}"] = hops[f"seen_{k + 1}"] + 1
+    return hops.select("visitor_id", *by, **{f"at_{k}": hops.at}, **ranks)
