@@ -27,7 +27,6 @@ from storeloop.errors import (
     InvalidInput,
     NotFound,
     StoreError,
-    check_references,
     existing_ids,
     flush_or_conflict,
 )
@@ -467,6 +466,8 @@ class _Presented:
 
 
 def _presented_codes(session: Session, codes: Sequence[str]) -> list[_Presented]:
+    if not codes:  # most carts present none: no query
+        return []
     rows = session.execute(
         select(
             StoredCouponCode.code,
@@ -640,9 +641,12 @@ def _customer(
 
     if customer_id is None:
         return None if tier is None else Customer(id="anonymous", tier=tier)
-    check_references(session, {"customer_id": (StoreCustomer, customer_id)})
+    # One read, kept: the identity map holds objects weakly, so probing the id first and
+    # reading the row later cost two queries on every checkout.
+    person = session.get(StoreCustomer, customer_id)
+    if person is None:
+        raise InvalidInput([FieldError("customer_id", f"Customer {customer_id} does not exist")])
     tier = tier_of(session, customer_id) if tier is None else tier
-    person = session.get_one(StoreCustomer, customer_id)
     code_of = {row.id: row.code for row in stored}
     usage = session.execute(
         select(
