@@ -62,22 +62,22 @@ def allocate(amount: int, weights: Sequence[int]) -> list[int]:
     the parts with the largest remainders (ties to the earlier part, so the result is
     deterministic). A partial refund later reads these parts, so they must never drift.
     """
-    if any(w < 0 for w in weights):
-        raise ValueError("weights must be non-negative")
-    total = sum(weights)
     if not weights:
         return []
+    if min(weights) < 0:
+        raise ValueError("weights must be non-negative")
+    total = sum(weights)
     if total == 0:
         raise ValueError("weights must not all be zero")
-    sign = -1 if amount < 0 else 1
     magnitude = abs(amount)
     floors = [magnitude * w // total for w in weights]
-    remainders = [magnitude * w % total for w in weights]
     leftover = magnitude - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
-    for i in order[:leftover]:
-        floors[i] += 1
-    return [sign * f for f in floors]
+    if leftover:
+        remainders = [magnitude * w % total for w in weights]
+        # A stable sort keeps equal remainders in index order, reversed or not: ties go earlier.
+        for i in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[:leftover]:
+            floors[i] += 1
+    return floors if amount >= 0 else [-f for f in floors]
 
 
 def percent_of(amount: int, basis_points: int) -> int:

@@ -147,27 +147,30 @@ class Ledger:
         target = min(wanted, self.order_room)
         self.constrained |= target < wanted
         if target > 0:
-            entry.parts = self._split(target, proposal)
-            for pos, part in enumerate(entry.parts):
-                if part:
-                    self.amounts[pos] -= part
-                    self.room[pos] -= part
-            self.order_room -= sum(entry.parts)
+            parts, taken = self._split(target, proposal)
+            entry.parts = parts
+            amounts, room = self.amounts, self.room
+            for pos in proposal.covered:  # no other line takes a part
+                part = parts[pos]
+                amounts[pos] -= part
+                room[pos] -= part
+            self.order_room -= taken
         self.record(entry, proposal.gift_value)
 
-    def _split(self, target: int, proposal: Proposal) -> Sequence[int]:
-        """The plain pro-rata split when it fits everywhere (``allocate_capped`` would return
-        exactly it), else the capped allocation."""
+    def _split(self, target: int, proposal: Proposal) -> tuple[Sequence[int], int]:
+        """The parts and their sum: the plain pro-rata split when it fits everywhere
+        (``allocate_capped`` would return exactly it, summing to ``target``), else the capped
+        allocation, which may give less."""
         weights = proposal.weights
         plain = proposal.split if target == proposal.amount else allocate(target, weights)
-        if all(
-            room > 0 and part <= room
-            for part, room, weight in zip(plain, self.room, weights, strict=True)
-            if weight
-        ):
-            return plain
-        self.constrained = True
-        return allocate_capped(target, weights, self.room)
+        room, covered = self.room, proposal.covered
+        for pos in covered:
+            left = room[pos]
+            if left <= 0 or plain[pos] > left:
+                self.constrained = True
+                capped = allocate_capped(target, weights, room)
+                return capped, sum(capped)
+        return plain, target if covered else 0  # no line weighs: nothing taken (see ``split``)
 
 
 def apply_items(plan: Plan, start: Ledger, enabled: frozenset[str]) -> Ledger:

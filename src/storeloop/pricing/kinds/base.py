@@ -37,6 +37,7 @@ class Proposal:
     gift_value: int = 0
     free_shipping: bool = False
     _split: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
+    _covered: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def gives_something(self) -> bool:
@@ -50,6 +51,13 @@ class Proposal:
             weights = self.weights
             self._split = tuple(allocate(self.amount, weights)) if any(weights) else weights
         return self._split
+
+    @property
+    def covered(self) -> tuple[int, ...]:
+        """The lines with a weight, found once: only they can take a part or run out of room."""
+        if self._covered is None:
+            self._covered = tuple(pos for pos, weight in enumerate(self.weights) if weight)
+        return self._covered
 
 
 @dataclass(slots=True)  # not frozen: built thousands of times per cart, and frozen inits are slow
