@@ -210,19 +210,31 @@ def apply_items(plan: Plan, start: Ledger, enabled: frozenset[str]) -> Ledger:
     return ledger
 
 
-ProposalCache = dict[tuple[str, tuple[int, ...]], Proposal]
+@dataclass(slots=True)
+class ProposalCache:
+    """One cart's shop proposals: per offer on the prices it reads, shared by item sets that
+    leave its lines alone, and whole per item-level prices — the search's first item set prices
+    the lines as low as the shortcut already proposed on."""
+
+    by_offer: dict[tuple[str, tuple[int, ...]], Proposal] = field(default_factory=dict)
+    by_prices: dict[tuple[int, ...], dict[str, Proposal]] = field(default_factory=dict)
 
 
 def shop_proposals(plan: Plan, amounts: Sequence[int], cache: ProposalCache) -> dict[str, Proposal]:
-    """Shop-level rules all measure item-level prices, so they are proposed once per item set;
-    ``cache`` keeps proposals across item sets that leave an offer's lines unchanged."""
-    proposals = {}
+    """Shop-level rules all measure item-level prices, so they are proposed once per item set.
+    The result is shared: read it, never change it."""
+    prices = tuple(amounts)
+    proposals = cache.by_prices.get(prices)
+    if proposals is not None:
+        return proposals
+    proposals = cache.by_prices[prices] = {}
+    by_offer = cache.by_offer
     for offer, positions in plan.shop_offers:
-        key = (offer.id, tuple(map(amounts.__getitem__, plan.shop_reads[offer.id])))
-        found = cache.get(key)
+        key = (offer.id, tuple(map(prices.__getitem__, plan.shop_reads[offer.id])))
+        found = by_offer.get(key)
         if found is None:
-            found = cache[key] = SHOP_RULES[offer.kind].propose(
-                offer, plan.scope(positions, amounts)
+            found = by_offer[key] = SHOP_RULES[offer.kind].propose(
+                offer, plan.scope(positions, prices)
             )
         proposals[offer.id] = found
     return proposals

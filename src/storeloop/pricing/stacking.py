@@ -66,7 +66,7 @@ class _Search:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.start = plan.start()
-        self.cache: ProposalCache = {}
+        self.cache = ProposalCache()
         self.coupon_combos = _coupon_combinations(plan)
         self.stacking = tuple(offer for offer, _ in plan.shop_offers if not offer.exclusive)
         self.exclusive = [(offer,) for offer, _ in plan.shop_offers if offer.exclusive]
