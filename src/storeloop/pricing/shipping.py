@@ -6,8 +6,11 @@ deposit inflation, which settles the presale rather than discounting the order.
 
 from __future__ import annotations
 
-from storeloop.pricing.kinds.base import NudgeDraft, money_text
+from storeloop.pricing.kinds.base import money_text
+from storeloop.pricing.result import Nudge
 from storeloop.pricing.schemas import Shipping
+
+SHIPPING = "shipping"  # the offer and kind a shipping nudge names
 
 
 def fee_for(rule: Shipping, goods: int) -> int:
@@ -16,11 +19,13 @@ def fee_for(rule: Shipping, goods: int) -> int:
     return rule.fee
 
 
-def nudge(rule: Shipping, goods: int, currency: str) -> NudgeDraft | None:
+def nudge(rule: Shipping, goods: int, currency: str) -> Nudge | None:
     if rule.free_threshold is None or fee_for(rule, goods) == 0:
         return None
     more = money_text(rule.free_threshold - goods, currency)
-    return NudgeDraft(
+    return Nudge(
+        offer=SHIPPING,
+        kind=SHIPPING,
         add_amount=rule.free_threshold - goods,
         add_units=0,
         sku=None,

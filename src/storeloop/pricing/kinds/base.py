@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from storeloop.money import CURRENCY_EXPONENT, allocate
 from storeloop.pricing.context import Context, Line
 from storeloop.pricing.errors import PricingInputError
+from storeloop.pricing.result import Nudge
 from storeloop.pricing.schemas import SkuInfo
 
 # Wording the search may never show: most proposals are made for combinations that are not
@@ -99,21 +100,11 @@ class ShopRule(Protocol):
 
     def propose(self, offer: Any, scope: Scope) -> Proposal: ...
 
-    def nudge(self, offer: Any, scope: Scope) -> NudgeDraft | None: ...
+    def nudge(self, offer: Any, scope: Scope) -> Nudge | None: ...
 
 
 def nothing(why: Text) -> Proposal:
     return Proposal(amount=0, weights=(), rule="", unmet=why)
-
-
-@dataclass(slots=True)  # not frozen: one per offer of every cart, and frozen inits are slow
-class NudgeDraft:
-    add_amount: int
-    add_units: int
-    sku: str | None
-    unlocks: int
-    message_en: str
-    message_zh: str
 
 
 def weights_over(positions: Sequence[int], values: Sequence[int], size: int) -> tuple[int, ...]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from storeloop.money import percent_of
 from storeloop.pricing.kinds.base import (
-    NudgeDraft,
     Proposal,
     Scope,
     money_text,
@@ -13,6 +12,7 @@ from storeloop.pricing.kinds.base import (
     sku_info,
 )
 from storeloop.pricing.offer_schemas import Bundle
+from storeloop.pricing.result import Nudge
 
 
 class BundleRule:
@@ -67,7 +67,7 @@ class BundleRule:
             rule=lambda: self._rule(offer, scope.ctx.currency) + times,
         )
 
-    def nudge(self, offer: Bundle, scope: Scope) -> NudgeDraft | None:
+    def nudge(self, offer: Bundle, scope: Scope) -> Nudge | None:
         sets = self._sets(offer, scope)
         if offer.max_sets is not None and sets >= offer.max_sets:
             return None
@@ -90,7 +90,9 @@ class BundleRule:
         goal, goal_zh = (
             ("complete the set", "凑成套装") if not sets else ("make another set", "再凑一套")
         )
-        return NudgeDraft(
+        return Nudge(
+            offer=offer.id,
+            kind=offer.kind,
             add_amount=sum(units * price for _, units, price in missing),
             add_units=sum(units for _, units, _ in missing),
             sku=missing[0][0] if len(missing) == 1 else None,

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 from storeloop.money import percent_of
 from storeloop.pricing.kinds.base import (
-    NudgeDraft,
     Proposal,
     Scope,
     money_text,
@@ -15,6 +14,7 @@ from storeloop.pricing.kinds.base import (
     percent_text,
 )
 from storeloop.pricing.offer_schemas import Coupon
+from storeloop.pricing.result import Nudge
 
 # No 0/O, 1/I/L: codes are read aloud by customer service and typed from package inserts.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -68,7 +68,7 @@ def propose(coupon: Coupon, scope: Scope, rule: str) -> Proposal:
     )
 
 
-def nudge(coupon: Coupon, scope: Scope, shipping_fee: int) -> NudgeDraft | None:
+def nudge(coupon: Coupon, scope: Scope, shipping_fee: int) -> Nudge | None:
     spend = scope.spend
     if reaches_threshold(coupon, spend):
         return None
@@ -80,7 +80,9 @@ def nudge(coupon: Coupon, scope: Scope, shipping_fee: int) -> NudgeDraft | None:
     more = money_text(gap, currency)
     benefit = "free shipping" if coupon.free_shipping else f"{money_text(unlocked, currency)} off"
     benefit_zh = "包邮" if coupon.free_shipping else f"减{money_text(unlocked, currency)}"
-    return NudgeDraft(
+    return Nudge(
+        offer=coupon.id,
+        kind=coupon.kind,
         add_amount=gap,
         add_units=0,
         sku=None,

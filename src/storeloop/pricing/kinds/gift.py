@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storeloop.pricing.kinds.base import (
-    NudgeDraft,
     Proposal,
     Scope,
     cheapest_line,
@@ -19,6 +18,7 @@ from storeloop.pricing.kinds.base import (
     sku_info,
 )
 from storeloop.pricing.offer_schemas import Gift
+from storeloop.pricing.result import Nudge
 
 
 @dataclass(slots=True)  # not frozen: one per gift offer of every cart, and frozen inits are slow
@@ -142,7 +142,7 @@ class GiftRule:
             return f"{offer.reward.sku} is not in the cart"
         return "the budget cannot cover one more gift"
 
-    def nudge(self, offer: Gift, scope: Scope) -> NudgeDraft | None:
+    def nudge(self, offer: Gift, scope: Scope) -> Nudge | None:
         condition, reward, ctx = offer.condition, offer.reward, scope.ctx
         if condition.birthday_month and not ctx.is_birthday_month:
             return None
@@ -170,7 +170,9 @@ class GiftRule:
             ask_en, ask_zh = f"{more} more", f"再买{more}"
         else:
             ask_en, ask_zh = "add it to the cart", "加入购物车即可"
-        return NudgeDraft(
+        return Nudge(
+            offer=offer.id,
+            kind=offer.kind,
             add_amount=add_amount,
             add_units=add_units,
             sku=sku,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from storeloop.money import percent_of
 from storeloop.pricing.kinds.base import (
-    NudgeDraft,
     Proposal,
     Scope,
     cheapest_line,
@@ -18,6 +17,7 @@ from storeloop.pricing.kinds.base import (
     zhe_text,
 )
 from storeloop.pricing.offer_schemas import QuantityTiers, SpendRepeat, SpendTiers
+from storeloop.pricing.result import Nudge
 
 
 class QuantityTiersRule:
@@ -40,7 +40,7 @@ class QuantityTiersRule:
             rule=lambda: f"{tier.min_quantity}+ units: {percent_text(tier.percent_off_bp)} off",
         )
 
-    def nudge(self, offer: QuantityTiers, scope: Scope) -> NudgeDraft | None:
+    def nudge(self, offer: QuantityTiers, scope: Scope) -> Nudge | None:
         reached = self.step(offer, scope)
         if reached == len(offer.tiers):
             return None
@@ -51,7 +51,9 @@ class QuantityTiersRule:
         more = tier.min_quantity - scope.units
         current = percent_of(scope.spend, offer.tiers[reached - 1].percent_off_bp) if reached else 0
         unlocked = percent_of(scope.spend + more * line.unit_price, tier.percent_off_bp) - current
-        return NudgeDraft(
+        return Nudge(
+            offer=offer.id,
+            kind=offer.kind,
             add_amount=more * line.unit_price,
             add_units=more,
             sku=line.sku,
@@ -91,7 +93,7 @@ class SpendTiersRule:
             ),
         )
 
-    def nudge(self, offer: SpendTiers, scope: Scope) -> NudgeDraft | None:
+    def nudge(self, offer: SpendTiers, scope: Scope) -> Nudge | None:
         reached = self.step(offer, scope)
         if reached == len(offer.tiers):
             return None
@@ -100,7 +102,9 @@ class SpendTiersRule:
         current = offer.tiers[reached - 1].amount_off if reached else 0
         off = money_text(tier.amount_off, scope.ctx.currency)
         more = money_text(gap, scope.ctx.currency)
-        return NudgeDraft(
+        return Nudge(
+            offer=offer.id,
+            kind=offer.kind,
             add_amount=gap,
             add_units=0,
             sku=None,
@@ -143,7 +147,7 @@ class SpendRepeatRule:
 
         return Proposal(amount=min(value, scope.spend), weights=scope.weights(), rule=rule)
 
-    def nudge(self, offer: SpendRepeat, scope: Scope) -> NudgeDraft | None:
+    def nudge(self, offer: SpendRepeat, scope: Scope) -> Nudge | None:
         spend = scope.spend
         gap = (spend // offer.every + 1) * offer.every - spend
         unlocked = self._value(offer, spend + gap) - self._value(offer, spend)
@@ -151,7 +155,9 @@ class SpendRepeatRule:
             return None
         currency = scope.ctx.currency
         off, more = money_text(unlocked, currency), money_text(gap, currency)
-        return NudgeDraft(
+        return Nudge(
+            offer=offer.id,
+            kind=offer.kind,
             add_amount=gap,
             add_units=0,
             sku=None,
