@@ -8,8 +8,13 @@ SQLite breaks the tie by failing one with ``database is locked`` at once, busy t
 The rules:
 
 * **SQLite**: a transaction that will write starts with ``BEGIN IMMEDIATE`` (``write_session``),
-  taking the database's one write lock before its first read. Writers queue on the busy timeout
-  (``db.make_engine``) instead of deadlocking, and everything a writer reads is current.
+  taking the database's one write lock before its first read, so everything a writer reads is
+  current and writers cannot deadlock. Writers of one process first queue on a mutex per
+  database (``_sqlite_writers``): SQLite's busy handler *sleeps* between retries (up to 100 ms
+  at a time), so fifty threads polling for the lock left it idle most of the time — a server
+  with 50 concurrent checkouts placed fewer orders per second than with one. The mutex hands the
+  lock over the moment it is released. Other processes still queue on the busy timeout
+  (``db.make_engine``).
 * **PostgreSQL**: every change to a counter is one conditional UPDATE whose WHERE clause is the
   invariant (``on_hand - reserved >= q``, ``uses < max_uses``); the row lock the UPDATE takes and
   PostgreSQL's re-check of the WHERE clause after waiting serialise racing writers. When one
@@ -26,6 +31,7 @@ The rules:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -50,15 +56,42 @@ def write_session(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A unit of work that will write: commit on success, roll back on any error, and on SQLite
     hold the write lock from the first statement (``begin_immediate``)."""
     session = factory()
+    with _sqlite_writer(session):
+        try:
+            begin_immediate(session)
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+_writers: dict[str, threading.Lock] = {}
+_writers_guard = threading.Lock()
+WRITER_WAIT_SECONDS = 30.0
+"""As SQLite's busy timeout (``db.make_engine``): a writer that waited this long on the mutex goes
+on to ``BEGIN IMMEDIATE`` anyway, to fail there as it would have without the mutex, never hang."""
+
+
+@contextmanager
+def _sqlite_writer(session: Session) -> Iterator[None]:
+    """Hold this process's mutex for the SQLite database ``session`` writes to (one per database
+    URL, so two engines on one file share it); nothing on other databases."""
+    engine = session.get_bind().engine
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    key = engine.url.render_as_string(hide_password=False)
+    with _writers_guard:
+        lock = _writers.setdefault(key, threading.Lock())
+    held = lock.acquire(timeout=WRITER_WAIT_SECONDS)
     try:
-        begin_immediate(session)
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        yield
     finally:
-        session.close()
+        if held:
+            lock.release()
 
 
 def stock_level_lock_order(keys: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
