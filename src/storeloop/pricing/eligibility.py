@@ -6,6 +6,8 @@ compares. Counting a use happens when the order is placed, in the service's tran
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from storeloop.pricing.context import Context
 from storeloop.pricing.kinds import item
 from storeloop.pricing.offer_schemas import AnyOffer, Capped, FlashSale, LimitedTime, MemberPrice
@@ -14,16 +16,34 @@ from storeloop.pricing.result import Rejection
 
 def ineligibility(offer: AnyOffer, ctx: Context) -> Rejection | None:
     """The first rule that excludes ``offer``, or None when it may apply."""
-    found = (
-        _window(offer, ctx)
-        or _audience(offer, ctx)
-        or _caps(offer, ctx)
-        or _availability(offer, ctx)
-    )
-    return None if found is None else Rejection(offer=offer.id, reason=found[0], detail=found[1])
+    return first_failed(offer, ctx, checks_for(offer))
 
 
 Reason = tuple[str, str] | None
+Check = Callable[[AnyOffer, Context], Reason]
+
+
+def checks_for(offer: AnyOffer) -> tuple[Check, ...]:
+    """The rules that can exclude ``offer`` at all, in the order they are reported. An offer
+    book finds them once: most offers have no audience, cap or stock, and every cart a candidate
+    matches would otherwise run all four."""
+    audience = offer.customers
+    wanted = (
+        (_window, offer.starts_at is not None or offer.ends_at is not None),
+        (_audience, bool(audience.tiers or audience.new_customers_only or audience.channels)),
+        (_caps, isinstance(offer, Capped) and _has_caps(offer)),
+        (_availability, _has_availability(offer)),
+    )
+    return tuple(check for check, applies in wanted if applies)
+
+
+def first_failed(offer: AnyOffer, ctx: Context, checks: Sequence[Check]) -> Rejection | None:
+    """``ineligibility`` with the offer's ``checks_for`` found beforehand."""
+    for check in checks:
+        found = check(offer, ctx)
+        if found is not None:
+            return Rejection(offer.id, found[0], found[1])
+    return None
 
 
 def _window(offer: AnyOffer, ctx: Context) -> Reason:
@@ -46,11 +66,22 @@ def _audience(offer: AnyOffer, ctx: Context) -> Reason:
     return None
 
 
+def _has_caps(offer: Capped) -> bool:
+    return any(
+        cap is not None for cap in (offer.max_uses, offer.max_uses_per_customer, offer.budget)
+    )
+
+
+def _has_availability(offer: AnyOffer) -> bool:
+    """Stock and per-customer limits, or member days (a member price without days is daily)."""
+    if isinstance(offer, MemberPrice):
+        return bool(offer.days_of_month)
+    return isinstance(offer, FlashSale | LimitedTime)
+
+
 def _caps(offer: AnyOffer, ctx: Context) -> Reason:
-    if not isinstance(offer, Capped) or (
-        offer.max_uses is None and offer.max_uses_per_customer is None and offer.budget is None
-    ):
-        return None  # most offers have no cap: no usage to look up
+    if not isinstance(offer, Capped):  # never: ``checks_for`` lists it for offers with caps only
+        return None
     usage = ctx.offer_usage(offer.id)
     if offer.max_uses is not None and usage.uses >= offer.max_uses:
         return "usage_cap", f"used {usage.uses} of {offer.max_uses} times"

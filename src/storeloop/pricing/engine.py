@@ -11,7 +11,6 @@ from datetime import datetime
 
 from storeloop.pricing.context import Context, Line, cart_lines
 from storeloop.pricing.deposits import gather_deposits
-from storeloop.pricing.eligibility import ineligibility
 from storeloop.pricing.errors import PricingInputError
 from storeloop.pricing.explain import priced_cart
 from storeloop.pricing.index import OfferBook
@@ -94,7 +93,7 @@ def _sort_matches(
         if isinstance(offer, Presale):
             found.presales.append((offer, positions))  # contracts: see deposits.py
             continue
-        reason = ineligibility(offer, ctx)
+        reason = book.ineligibility(offer, ctx)
         if reason is not None:
             rejected.append(reason)
         elif offer.level is Level.ITEM:
@@ -125,7 +124,7 @@ def _presented_coupons(
         uses = ctx.offer_usage(coupon.id).code_uses.get(code, 0)
         keys = book.keys(coupon.id)
         positions = tuple(line.pos for line in lines if keys.covers(line))
-        reason = ineligibility(coupon, ctx)
+        reason = book.ineligibility(coupon, ctx)
         if entry.customer is not None and entry.customer != customer_id:
             reason = Rejection(coupon.id, "bound_to_other_customer", "issued to another customer")
         elif coupon.uses_per_code is not None and uses >= coupon.uses_per_code:

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from storeloop.pricing.context import Line
+from storeloop.pricing.context import Context, Line
+from storeloop.pricing.eligibility import Check, checks_for, first_failed
 from storeloop.pricing.kinds import coupon as coupon_rule
 from storeloop.pricing.kinds import item, presale
 from storeloop.pricing.offer_schemas import AnyOffer, Bundle, Coupon, CouponCode, ItemOffer, Presale
+from storeloop.pricing.result import Rejection
 from storeloop.pricing.schemas import OffersDocument
 
 
@@ -66,9 +68,11 @@ class OfferBook:
         self._by_tag: dict[str, list[AnyOffer]] = {}
         self._storewide: list[AnyOffer] = []
         self._rule_texts: dict[str, str] = {}
+        self._checks: dict[str, tuple[Check, ...]] = {}
         for offer in sorted(document.offers, key=lambda o: o.id):
             self._by_id[offer.id] = offer
             keys = self._keys[offer.id] = scope_keys(offer)
+            self._checks[offer.id] = checks_for(offer)
             if isinstance(offer, Coupon):
                 for entry in offer.codes:
                     self._codes[entry.code] = (offer, entry)
@@ -92,6 +96,10 @@ class OfferBook:
 
     def keys(self, offer_id: str) -> ScopeKeys:
         return self._keys[offer_id]
+
+    def ineligibility(self, offer: AnyOffer, ctx: Context) -> Rejection | None:
+        """``eligibility.ineligibility`` running only the checks this offer can fail."""
+        return first_failed(offer, ctx, self._checks[offer.id])
 
     def rule_text(self, offer: ItemOffer | Coupon | Presale) -> str:
         """The wording of a rule no price changes, written on the first cart that needs it and
