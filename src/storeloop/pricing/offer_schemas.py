@@ -169,6 +169,12 @@ class QuantityTiers(OfferBase, Capped, Exclusive):
         _ensure_ascending(tiers, "percent_off_bp")
         return tiers
 
+    @cached_property
+    def thresholds(self) -> tuple[int, ...]:
+        """The tiers' minimum quantities, ascending: the tier reached is a bisection, not a scan
+        of every tier on every proposal of every cart."""
+        return tuple(tier.min_quantity for tier in self.tiers)
+
 
 class SpendTier(StrictModel):
     min_spend: PositiveAmount
@@ -189,6 +195,11 @@ class SpendTiers(OfferBase, Capped, Exclusive):
         _ensure_ascending(tiers, "min_spend")
         _ensure_ascending(tiers, "amount_off")
         return tiers
+
+    @cached_property
+    def thresholds(self) -> tuple[int, ...]:
+        """The tiers' minimum spends, ascending: as ``QuantityTiers.thresholds``."""
+        return tuple(tier.min_spend for tier in self.tiers)
 
 
 class SpendRepeat(OfferBase, Capped, Exclusive):

@@ -6,6 +6,8 @@ Conditions are measured on item-level prices — a flash-sale unit counts at its
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from storeloop.money import percent_of
 from storeloop.pricing.kinds.base import (
     Proposal,
@@ -27,7 +29,7 @@ class QuantityTiersRule:
         return False
 
     def step(self, offer: QuantityTiers, scope: Scope) -> int:
-        return sum(1 for tier in offer.tiers if scope.units >= tier.min_quantity)
+        return bisect_right(offer.thresholds, scope.units)  # tiers reached: those at most it
 
     def propose(self, offer: QuantityTiers, scope: Scope) -> Proposal:
         reached = self.step(offer, scope)
@@ -70,8 +72,7 @@ class SpendTiersRule:
         return True
 
     def step(self, offer: SpendTiers, scope: Scope) -> int:
-        spend = scope.spend
-        return sum(1 for tier in offer.tiers if spend >= tier.min_spend)
+        return bisect_right(offer.thresholds, scope.spend)
 
     def propose(self, offer: SpendTiers, scope: Scope) -> Proposal:
         reached = self.step(offer, scope)
