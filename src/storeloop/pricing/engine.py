@@ -97,7 +97,7 @@ def _sort_matches(
         if reason is not None:
             rejected.append(reason)
         elif offer.level is Level.ITEM:
-            covered = [pos for pos in positions if item.covers_line(offer, lines[pos])]
+            covered = item.covered(offer, positions, lines)
             if not covered:
                 rejected.append(Rejection(offer.id, "no_subscription_line", "no line subscribes"))
                 continue

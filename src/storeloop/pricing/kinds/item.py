@@ -6,6 +6,8 @@ never add up on the same unit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from storeloop.money import percent_of
 from storeloop.pricing.context import Context, Line
 from storeloop.pricing.kinds.base import money_text, percent_text
@@ -37,9 +39,12 @@ def units_left(offer: ItemOffer, ctx: Context) -> int | None:
     return min(limits) if limits else None
 
 
-def covers_line(offer: ItemOffer, line: Line) -> bool:
-    """A subscription price is for lines on a recurring delivery only."""
-    return line.subscription or not isinstance(offer, SubscriptionPrice)
+def covered(offer: ItemOffer, positions: tuple[int, ...], lines: Sequence[Line]) -> tuple[int, ...]:
+    """The lines of ``positions`` the offer prices: a subscription price is for lines on a
+    recurring delivery only; every other kind takes all of them."""
+    if isinstance(offer, SubscriptionPrice):
+        return tuple(pos for pos in positions if lines[pos].subscription)
+    return positions
 
 
 def line_discount(offer: ItemOffer, line: Line, units: int) -> int:
