@@ -10,7 +10,7 @@ apply.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storeloop.pricing.context import Context, Line
@@ -113,9 +113,14 @@ class OfferBook:
         """Non-coupon offers covering at least one line, by id, each with the lines it covers."""
         hits: dict[str, list[int]] = {}
         offers: dict[str, AnyOffer] = {}
+        by_sku, by_category, by_tag = self._by_sku, self._by_category, self._by_tag
         for line in lines:
             pos = line.pos
-            for offer in self._candidates(line):
+            # Lists joined, not a generator chained: resuming a generator per offer costs more.
+            candidates = by_sku.get(line.sku, _NONE) + by_category.get(line.category, _NONE)
+            for tag in line.tags:
+                candidates += by_tag.get(tag, _NONE)
+            for offer in candidates:
                 positions = hits.get(offer.id)
                 if positions is None:
                     hits[offer.id] = [pos]
@@ -128,11 +133,8 @@ class OfferBook:
             offers[offer.id] = offer
         return [(offers[offer_id], tuple(hits[offer_id])) for offer_id in sorted(hits)]
 
-    def _candidates(self, line: Line) -> Iterable[AnyOffer]:
-        yield from self._by_sku.get(line.sku, ())
-        yield from self._by_category.get(line.category, ())
-        for tag in line.tags:
-            yield from self._by_tag.get(tag, ())
+
+_NONE: list[AnyOffer] = []  # never changed: ``+`` and ``+=`` above build new lists from it
 
 
 def _rule_text(offer: ItemOffer | Coupon | Presale, currency: str) -> str:
