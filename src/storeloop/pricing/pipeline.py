@@ -132,9 +132,10 @@ class Ledger:
             self.constrained,
         )
 
-    def record(self, entry: Entry, gift_value: int = 0) -> None:
+    def record(self, entry: Entry, taken: int, gift_value: int = 0) -> None:
+        """``taken`` is the sum of ``entry.parts``, which every caller has at hand."""
         self.entries.append(entry)
-        if gift_value or any(entry.parts):
+        if gift_value or taken:
             self.used.append(entry.offer.id)
             self.gift_value += gift_value
             self.coupons_used += entry.code is not None
@@ -146,6 +147,7 @@ class Ledger:
         wanted = entry.requested if budget is None else min(entry.requested, budget)
         target = min(wanted, self.order_room)
         self.constrained |= target < wanted
+        taken = 0
         if target > 0:
             parts, taken = self._split(target, proposal)
             entry.parts = parts
@@ -155,7 +157,7 @@ class Ledger:
                 amounts[pos] -= part
                 room[pos] -= part
             self.order_room -= taken
-        self.record(entry, proposal.gift_value)
+        self.record(entry, taken, proposal.gift_value)
 
     def _split(self, target: int, proposal: Proposal) -> tuple[Sequence[int], int]:
         """The parts and their sum: the plain pro-rata split when it fits everywhere
@@ -203,7 +205,7 @@ def apply_items(plan: Plan, start: Ledger, enabled: frozenset[str]) -> Ledger:
         ledger.amounts[line.pos] -= worth
         ledger.room[line.pos] -= worth
         ledger.order_room -= worth
-        ledger.record(Entry(offer, plan.rules[offer.id], requested, parts))
+        ledger.record(Entry(offer, plan.rules[offer.id], requested, parts), worth)
         left, budget = units[offer.id], budgets[offer.id]
         units[offer.id] = None if left is None else left - count
         budgets[offer.id] = None if budget is None else budget - worth
@@ -343,7 +345,7 @@ def finish(
         parts[pos] = worth
         ledger.amounts[pos] -= worth
         rule = plan.rules[inflation.offer.id]
-        ledger.record(Entry(inflation.offer, rule, inflation.amount, parts))
+        ledger.record(Entry(inflation.offer, rule, inflation.amount, parts), worth)
     return Outcome(
         ledger=ledger,
         at_items=at_items[0],
