@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storeloop.pricing.context import Context, Line
-from storeloop.pricing.eligibility import ineligibility
 from storeloop.pricing.errors import PricingInputError
 from storeloop.pricing.index import OfferBook
 from storeloop.pricing.kinds.presale import Stage, inflation, stage_at
@@ -74,7 +73,7 @@ def gather_deposits(
         presales, key=lambda match: (match[0].deposit - match[0].worth, match[0].id)
     )
     for offer, positions in best_first:
-        reason = ineligibility(offer, ctx)
+        reason = book.ineligibility(offer, ctx)
         if reason is None and stage_at(offer, ctx.at) is not Stage.DEPOSIT:
             reason = Rejection(offer.id, "outside_deposit_window", "deposits are not taken now")
         if reason is not None:

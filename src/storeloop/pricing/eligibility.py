@@ -13,12 +13,6 @@ from storeloop.pricing.kinds import item
 from storeloop.pricing.offer_schemas import AnyOffer, Capped, FlashSale, LimitedTime, MemberPrice
 from storeloop.pricing.result import Rejection
 
-
-def ineligibility(offer: AnyOffer, ctx: Context) -> Rejection | None:
-    """The first rule that excludes ``offer``, or None when it may apply."""
-    return first_failed(offer, ctx, checks_for(offer))
-
-
 Reason = tuple[str, str] | None
 Check = Callable[[AnyOffer, Context], Reason]
 
@@ -38,7 +32,8 @@ def checks_for(offer: AnyOffer) -> tuple[Check, ...]:
 
 
 def first_failed(offer: AnyOffer, ctx: Context, checks: Sequence[Check]) -> Rejection | None:
-    """``ineligibility`` with the offer's ``checks_for`` found beforehand."""
+    """The first of ``checks`` (the offer's ``checks_for``) that excludes ``offer``, or None
+    when it may apply."""
     for check in checks:
         found = check(offer, ctx)
         if found is not None:

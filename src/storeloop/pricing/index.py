@@ -98,7 +98,8 @@ class OfferBook:
         return self._keys[offer_id]
 
     def ineligibility(self, offer: AnyOffer, ctx: Context) -> Rejection | None:
-        """``eligibility.ineligibility`` running only the checks this offer can fail."""
+        """Why ``offer`` may not be used for this cart, customer and moment (None: it may),
+        running only the checks it can fail."""
         return first_failed(offer, ctx, self._checks[offer.id])
 
     def rule_text(self, offer: ItemOffer | Coupon | Presale) -> str:
