@@ -61,7 +61,7 @@ def cart_lines(cart: Cart) -> tuple[Line, ...]:
     return tuple(result)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every cart, as Line
 class Context:
     at: datetime
     at_seconds: float  # ``at`` as POSIX seconds, compared with offers' ``window_seconds``

@@ -23,7 +23,7 @@ from storeloop.pricing.result import Rejection
 from storeloop.pricing.schemas import Cart
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every cart, and frozen inits are slow
 class Deposits:
     floors: tuple[int, ...]
     credits: tuple[int, ...]

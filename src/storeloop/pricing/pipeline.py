@@ -52,7 +52,7 @@ class Inflation:
     deposit: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: as Presented
 class Plan:
     """Everything the search needs, fixed before it starts: eligible offers and the limits."""
 

@@ -39,7 +39,7 @@ MAX_TOGGLED = 5  # at most 2**5 item-offer sets, and 2**5 shop-offer sets for ea
 WORK_BUDGET = 4000  # offer applications per cart, so a cart that 100+ offers match stays fast
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every cart, and frozen inits are slow
 class Choice:
     outcome: Outcome
     combinations: int
