@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from unittest.mock import patch
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from storeloop.pricing import (
@@ -122,8 +122,75 @@ def test_the_index_finds_what_the_plain_loop_finds(scenario: dict[str, Any]) -> 
     assert indexed == scanned
 
 
+# Found by Hypothesis: flash sales with too few units for every line. The presale caps line A,
+# so three offers tie on it; A took the one line C needed, and only pricing without that offer
+# shows it (stacking._competing_lines).
+SCARCE_UNITS = {
+    "cart": {
+        "channel": "web",
+        "catalogue": {
+            "A": {"list_price": 2000, "cost": 0, "category": "x", "tags": []},
+            "B": {"list_price": 2000, "cost": 0, "category": "x", "tags": []},
+            "C": {"list_price": 4000, "cost": 0, "category": "y", "tags": []},
+            "D": {"list_price": 2000, "cost": 0, "category": "x", "tags": []},
+        },
+        "lines": [
+            {"sku": "C", "quantity": 1, "subscription": False},
+            {"sku": "D", "quantity": 1, "subscription": False},
+            {"sku": "A", "quantity": 1, "subscription": False},
+            {"sku": "B", "quantity": 2, "subscription": False},
+        ],
+        "coupon_codes": [],
+    },
+    "offers": {
+        "policy": {"max_line_discount_bp": 10000, "max_order_discount_bp": 10000, "max_coupons": 0},
+        "shipping": {"fee": 0, "free_threshold": None},
+        "offers": [
+            {
+                "id": "o0",
+                "kind": "presale",
+                "deposit_starts_at": "2025-06-01T00:00:00+08:00",
+                "deposit_ends_at": "2025-06-15T00:00:00+08:00",
+                "balance_starts_at": "2025-06-15T00:00:00+08:00",
+                "balance_ends_at": "2025-06-25T00:00:00+08:00",
+                "products": {"skus": ["A"]},
+                "deposit": 1,
+                "worth": 1,
+            },
+            {
+                "id": "o1",
+                "kind": "member_price",
+                "customers": {"tiers": ["silver"]},
+                "products": {},
+                "percent_off_bp": 1,
+            },
+            {"id": "o2", "kind": "flash_sale", "products": {}, "price": 0, "total_quantity": 1},
+            {"id": "o3", "kind": "flash_sale", "products": {}, "price": 1, "total_quantity": 2},
+            {
+                "id": "o4",
+                "kind": "flash_sale",
+                "products": {"categories": ["x"]},
+                "price": 0,
+                "total_quantity": 1,
+            },
+            {
+                "id": "o5",
+                "kind": "flash_sale",
+                "budget": 0,
+                "products": {},
+                "price": 0,
+                "total_quantity": 1,
+            },
+        ],
+    },
+    "customer": {"id": "c-1", "tier": None, "new_customer": False, "birth_date": "1990-06-02"},
+    "at": "2025-06-10T12:00:00+08:00",
+}
+
+
 @PROPERTY_SETTINGS
 @given(scenario_st())
+@example(SCARCE_UNITS)
 def test_fixing_threshold_free_offers_on_loses_nothing(scenario: dict[str, Any]) -> None:
     """The search's one shortcut is exact: pricing every combination finds no better total."""
     pruned = _best_total(_price(scenario))

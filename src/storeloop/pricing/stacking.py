@@ -17,6 +17,7 @@ from itertools import combinations
 from typing import TypeVar
 
 from storeloop.pricing.kinds import coupon as coupon_rule
+from storeloop.pricing.kinds import item
 from storeloop.pricing.kinds.base import Proposal
 from storeloop.pricing.offer_schemas import ItemOffer, ShopOffer
 from storeloop.pricing.pipeline import (
@@ -224,14 +225,15 @@ class _Search:
 
 def _items_worth_toggling(plan: Plan, lowest: Ledger, cache: ProposalCache) -> list[ItemOffer]:
     """Item offers on lines where some threshold can change between the lowest prices the
-    offers can make and list prices; on every other line a larger discount is simply better."""
+    offers can make and list prices, or that compete for an offer's scarce units or budget; on
+    every other line a larger discount is simply better."""
     if not plan.item_offers:
         return []
     lines = plan.lines
     list_amounts = [line.list_amount for line in lines]
     # A step reads the prices of its own lines only: no item offer lowering them, no change.
     lowered = {pos for pos, amount in enumerate(lowest.amounts) if amount != list_amounts[pos]}
-    sensitive_lines: set[int] = set()
+    sensitive_lines = _competing_lines(plan)
     for offer, positions in plan.shop_offers:
         rule = SHOP_RULES[offer.kind]
         if (
@@ -268,6 +270,35 @@ def _items_worth_toggling(plan: Plan, lowest: Ledger, cache: ProposalCache) -> l
             sensitive_lines.update(range(len(lines)))
     touching = {offer.id for pos in sensitive_lines for offer in plan.item_options[pos]}
     return [offer for offer in plan.item_offers if offer.id in touching]
+
+
+def _competing_lines(plan: Plan) -> set[int]:
+    """Lines covered by an item offer with fewer units or less budget left than they could take.
+
+    Lines take their item offers one after another, so where a flash sale's last unit goes
+    depends on what else each line could take: leaving out an offer on one line can free the
+    unit for a line where it is worth more. (Found by the property test: a presale line capped
+    below the flash discount took the last free unit that a dearer line needed.)
+    """
+    covering: dict[str, list[int]] = {}
+    for pos, options in enumerate(plan.item_options):
+        for offer in options:
+            covering.setdefault(offer.id, []).append(pos)
+    lines = plan.lines
+    found: set[int] = set()
+    for offer in plan.item_offers:
+        positions = covering.get(offer.id, ())
+        units = item.units_left(offer, plan.ctx)
+        budget = plan.budget_left(offer)
+        short = units is not None and units < sum(lines[pos].quantity for pos in positions)
+        if not short and budget is not None:
+            most = sum(
+                item.line_discount(offer, lines[pos], lines[pos].quantity) for pos in positions
+            )
+            short = budget < most
+        if short:
+            found.update(positions)
+    return found
 
 
 def _most_off_per_line(
