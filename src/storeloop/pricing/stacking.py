@@ -273,7 +273,8 @@ def _items_worth_toggling(plan: Plan, lowest: Ledger, cache: ProposalCache) -> l
 
 
 def _competing_lines(plan: Plan) -> set[int]:
-    """Lines covered by an item offer with fewer units or less budget left than they could take.
+    """Lines covered by an item offer with fewer units or less budget left than they could take,
+    when it covers more than one.
 
     Lines take their item offers one after another, so where a flash sale's last unit goes
     depends on what else each line could take: leaving out an offer on one line can free the
@@ -288,6 +289,8 @@ def _competing_lines(plan: Plan) -> set[int]:
     found: set[int] = set()
     for offer in plan.item_offers:
         positions = covering.get(offer.id, ())
+        if len(positions) < 2:
+            continue  # one line: nobody to compete with
         units = item.units_left(offer, plan.ctx)
         budget = plan.budget_left(offer)
         short = units is not None and units < sum(lines[pos].quantity for pos in positions)
