@@ -38,6 +38,8 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from storeloop.db import session_scope
+
 T = TypeVar("T")
 
 
@@ -55,17 +57,9 @@ def begin_immediate(session: Session) -> None:
 def write_session(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A unit of work that will write: commit on success, roll back on any error, and on SQLite
     hold the write lock from the first statement (``begin_immediate``)."""
-    session = factory()
-    with _sqlite_writer(session):
-        try:
-            begin_immediate(session)
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    with _sqlite_writer(factory), session_scope(factory) as session:  # committed, then released
+        begin_immediate(session)
+        yield session
 
 
 _writers: dict[str, threading.Lock] = {}
@@ -76,11 +70,12 @@ on to ``BEGIN IMMEDIATE`` anyway, to fail there as it would have without the mut
 
 
 @contextmanager
-def _sqlite_writer(session: Session) -> Iterator[None]:
-    """Hold this process's mutex for the SQLite database ``session`` writes to (one per database
-    URL, so two engines on one file share it); nothing on other databases."""
-    engine = session.get_bind().engine
-    if engine.dialect.name != "sqlite":
+def _sqlite_writer(factory: sessionmaker[Session]) -> Iterator[None]:
+    """Hold this process's mutex for the SQLite database ``factory``'s sessions write to (one per
+    database URL, so two engines on one file share it); nothing on other databases."""
+    bind = factory.kw.get("bind")
+    engine = None if bind is None else bind.engine
+    if engine is None or engine.dialect.name != "sqlite":
         yield
         return
     key = engine.url.render_as_string(hide_password=False)
