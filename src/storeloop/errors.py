@@ -85,12 +85,28 @@ def check_references(session: Session, refs: Mapping[str, tuple[type[Base], int 
     foreign key itself checks — so using it across domains reads no other domain's data.
     """
     errors = [
-        FieldError(field, f"{model.__name__} {id_} does not exist")
+        _missing(field, model, id_)
         for field, (model, id_) in refs.items()
         if id_ is not None and session.get(model, id_) is None
     ]
     if errors:
         raise InvalidInput(errors)
+
+
+def get_referenced(session: Session, field: str, model: type[M], id_: int) -> M:
+    """The row ``field`` refers to, or ``InvalidInput`` naming it as ``check_references`` does.
+
+    For a reference the caller also reads: the session's identity map holds rows weakly, so
+    checking first and reading later costs a second query.
+    """
+    row = session.get(model, id_)
+    if row is None:
+        raise InvalidInput([_missing(field, model, id_)])
+    return row
+
+
+def _missing(field: str, model: type[Base], id_: int) -> FieldError:
+    return FieldError(field, f"{model.__name__} {id_} does not exist")
 
 
 def existing_ids(session: Session, model: type[Base], ids: Collection[int]) -> set[int]:

@@ -29,6 +29,7 @@ from storeloop.errors import (
     StoreError,
     existing_ids,
     flush_or_conflict,
+    get_referenced,
 )
 from storeloop.filtering import apply_filters
 from storeloop.orders.models import Order
@@ -641,11 +642,7 @@ def _customer(
 
     if customer_id is None:
         return None if tier is None else Customer(id="anonymous", tier=tier)
-    # One read, kept: the identity map holds objects weakly, so probing the id first and
-    # reading the row later cost two queries on every checkout.
-    person = session.get(StoreCustomer, customer_id)
-    if person is None:
-        raise InvalidInput([FieldError("customer_id", f"Customer {customer_id} does not exist")])
+    person = get_referenced(session, "customer_id", StoreCustomer, customer_id)
     tier = tier_of(session, customer_id) if tier is None else tier
     code_of = {row.id: row.code for row in stored}
     usage = session.execute(
