@@ -16,7 +16,7 @@ from storeloop.pricing.explain import priced_cart
 from storeloop.pricing.index import OfferBook
 from storeloop.pricing.kinds import item
 from storeloop.pricing.offer_schemas import Gift, ItemOffer, Level, Presale, ShopOffer
-from storeloop.pricing.pipeline import Inflation, Plan, Presented
+from storeloop.pricing.pipeline import Plan, Presented
 from storeloop.pricing.result import PricedCart, Rejection
 from storeloop.pricing.schemas import Cart, Customer, OffersDocument
 from storeloop.pricing.stacking import choose
@@ -56,6 +56,7 @@ def price_cart(
         ctx=ctx,
         item_offers=tuple(item_offers),
         item_options=tuple(tuple(offers) for offers in found.options),
+        item_lines=found.item_lines,
         shop_offers=tuple(shop_offers),
         shop_reads={offer.id: _reads(offer, positions, lines) for offer, positions in shop_offers},
         coupons=coupons,
@@ -64,7 +65,7 @@ def price_cart(
         line_caps=tuple(line.list_amount * policy.max_line_discount_bp // 10_000 for line in lines),
         order_cap=sum(line.list_amount for line in lines) * policy.max_order_discount_bp // 10_000,
         shipping=document.shipping,
-        rules=_fixed_rule_texts(book, item_offers, coupons, deposits.inflations),
+        rule_text=book.rule_text,
     )
     return priced_cart(
         plan,
@@ -80,6 +81,7 @@ def price_cart(
 class _Matches:
     item_offers: list[ItemOffer] = field(default_factory=list)
     options: list[list[ItemOffer]] = field(default_factory=list)  # item offers per line
+    item_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)  # lines per item offer
     shop_offers: list[tuple[ShopOffer, tuple[int, ...]]] = field(default_factory=list)
     presales: list[tuple[Presale, tuple[int, ...]]] = field(default_factory=list)
 
@@ -102,6 +104,7 @@ def _sort_matches(
                 rejected.append(Rejection(offer.id, "no_subscription_line", "no line subscribes"))
                 continue
             found.item_offers.append(offer)
+            found.item_lines[offer.id] = covered
             for pos in covered:
                 found.options[pos].append(offer)
         else:
@@ -138,19 +141,6 @@ def _presented_coupons(
             continue
         found[coupon.id] = Presented(coupon, code, positions)
     return tuple(found[offer_id] for offer_id in sorted(found))
-
-
-def _fixed_rule_texts(
-    book: OfferBook,
-    item_offers: list[ItemOffer],
-    coupons: tuple[Presented, ...],
-    inflations: tuple[Inflation, ...],
-) -> dict[str, str]:
-    """Wording that does not depend on prices, looked up once instead of once per combination."""
-    texts = {offer.id: book.rule_text(offer) for offer in item_offers}
-    texts.update((c.offer.id, book.rule_text(c.offer)) for c in coupons)
-    texts.update((i.offer.id, book.rule_text(i.offer)) for i in inflations)
-    return texts
 
 
 def _reads(

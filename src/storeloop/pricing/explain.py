@@ -244,7 +244,7 @@ def _unmet(proposal: Proposal) -> tuple[str, str]:
 
 
 def _outranked(plan: Plan, offer: ItemOffer) -> tuple[str, str]:
-    lines = [line for line in plan.lines if offer in plan.item_options[line.pos]]
+    lines = [plan.lines[pos] for pos in plan.item_lines[offer.id]]
     if any(item.line_discount(offer, line, line.quantity) for line in lines):
         return "outranked", "another item-level offer is worth more on every line it covers"
     return "no_benefit", "it takes nothing off the lines it covers"

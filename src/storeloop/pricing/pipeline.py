@@ -8,7 +8,7 @@ the offers are.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from storeloop.money import allocate
@@ -59,7 +59,8 @@ class Plan:
     lines: tuple[Line, ...]
     ctx: Context
     item_offers: tuple[ItemOffer, ...]
-    item_options: tuple[tuple[ItemOffer, ...], ...]
+    item_options: tuple[tuple[ItemOffer, ...], ...]  # per line, the item offers covering it
+    item_lines: dict[str, tuple[int, ...]]  # per item offer, the lines it covers
     shop_offers: tuple[tuple[ShopOffer, tuple[int, ...]], ...]
     shop_reads: dict[str, tuple[int, ...]]
     coupons: tuple[Presented, ...]
@@ -68,7 +69,9 @@ class Plan:
     line_caps: tuple[int, ...]
     order_cap: int
     shipping: Shipping
-    rules: dict[str, str]  # wording of item offers, coupons and presales, which no price changes
+    # Wording of item offers, coupons and presales, which no price changes: the offer book's,
+    # written once for every cart priced against it.
+    rule_text: Callable[[ItemOffer | Coupon | Presale], str]
 
     def start(self) -> Ledger:
         amounts = [line.list_amount for line in self.lines]
@@ -205,7 +208,7 @@ def apply_items(plan: Plan, start: Ledger, enabled: frozenset[str]) -> Ledger:
         ledger.amounts[line.pos] -= worth
         ledger.room[line.pos] -= worth
         ledger.order_room -= worth
-        ledger.record(Entry(offer, plan.rules[offer.id], requested, parts), worth)
+        ledger.record(Entry(offer, plan.rule_text(offer), requested, parts), worth)
         left, budget = units[offer.id], budgets[offer.id]
         units[offer.id] = None if left is None else left - count
         budgets[offer.id] = None if budget is None else budget - worth
@@ -259,7 +262,7 @@ def coupon_proposals(plan: Plan, at_shop: Ledger) -> list[Proposal]:
         coupon_rule.propose(
             presented.offer,
             plan.scope(presented.positions, at_shop.amounts),
-            plan.rules[presented.offer.id],
+            plan.rule_text(presented.offer),
         )
         for presented in plan.coupons
     ]
@@ -344,7 +347,7 @@ def finish(
         parts = [0] * len(plan.lines)
         parts[pos] = worth
         ledger.amounts[pos] -= worth
-        rule = plan.rules[inflation.offer.id]
+        rule = plan.rule_text(inflation.offer)
         ledger.record(Entry(inflation.offer, rule, inflation.amount, parts), worth)
     return Outcome(
         ledger=ledger,

@@ -281,14 +281,10 @@ def _competing_lines(plan: Plan) -> set[int]:
     unit for a line where it is worth more. (Found by the property test: a presale line capped
     below the flash discount took the last free unit that a dearer line needed.)
     """
-    covering: dict[str, list[int]] = {}
-    for pos, options in enumerate(plan.item_options):
-        for offer in options:
-            covering.setdefault(offer.id, []).append(pos)
     lines = plan.lines
     found: set[int] = set()
     for offer in plan.item_offers:
-        positions = covering.get(offer.id, ())
+        positions = plan.item_lines[offer.id]
         if len(positions) < 2:
             continue  # one line: nobody to compete with
         units = item.units_left(offer, plan.ctx)
