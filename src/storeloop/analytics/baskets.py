@@ -88,21 +88,22 @@ class Baskets:
 
 
 def association_rules(
-    transactions: ir.Table, *, min_support: float, min_confidence: float
+    transactions: ir.Table, *, min_support: float, min_confidence: float, min_orders: int = 1
 ) -> ir.Table:
     """Rules A → C from frequent itemsets of two and three SKUs, best lift first.
 
     Columns: antecedents, consequents, support, confidence, lift (itemsets joined by ``|``).
     Confidence is the ratio of the two itemsets' basket counts, one division of integers, so
-    a rule at exactly ``min_confidence`` is kept.
+    a rule at exactly ``min_confidence`` is kept. ``min_orders``: see :func:`frequent_itemsets`.
     """
-    _check_share("min_support", min_support)
     _check_share("min_confidence", min_confidence)
     # The itemsets are few (at most a few thousand rows): fetched once and handed back to the
     # engine as a table of their own, for the rules to read ten times. A cached query would
     # keep its whole plan, which Spark analyses again for each of the ten reads (on a union
     # of eight reads it ran out of memory).
-    found = frequent_itemsets(transactions, min_support=min_support).to_pyarrow()
+    found = frequent_itemsets(
+        transactions, min_support=min_support, min_orders=min_orders
+    ).to_pyarrow()
     itemsets = hold_arrow(transactions._find_backend(use_default=True), "itemsets", found)
     pairs = itemsets.filter(itemsets.size == 2)
     triples = itemsets.filter(itemsets.size == 3)
@@ -139,15 +140,21 @@ def association_rules(
     )
 
 
-def frequent_itemsets(transactions: ir.Table, *, min_support: float) -> ir.Table:
-    """Itemsets of one to three SKUs in at least ``min_support`` of the baskets.
+def frequent_itemsets(
+    transactions: ir.Table, *, min_support: float, min_orders: int = 1
+) -> ir.Table:
+    """Itemsets of one to three SKUs in at least ``min_support`` of the baskets and in at
+    least ``min_orders`` of them (a share alone, low enough for a big shop, lets a small shop's
+    pair bought once through).
 
     Columns: itemset (SKUs joined by ``|``), size, item_1 ≤ item_2 ≤ item_3 (null beyond size),
     orders (baskets containing the itemset), support.
     """
     _check_share("min_support", min_support)
+    if min_orders < 1:
+        raise ValueError(f"min_orders must be at least 1, got {min_orders}")
     held = Baskets.of(transactions)
-    least = held.least_orders(min_support)
+    least = max(held.least_orders(min_support), min_orders)
 
     singles = held.item_counts()
     singles = singles.filter(singles.orders >= least).cache()
