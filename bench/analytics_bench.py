@@ -30,7 +30,7 @@ timer (``warm_imports``), so no timed step pays for an import, on either side.
 Ours runs twice for each peer, and each is compared with the same peer run:
 
 - **compute only, on the same in-memory data** (``ours-*-memory``): ours gets the very rows the
-  peer works on, read by the peer's own pandas code (paid orders: customer id as text, shop-clock
+  peer works on, read by the peer's own pandas code (paid orders: integer ids, shop-clock
   time, integer fen; or paid lines: order id, SKU code), handed to DuckDB as Arrow. Reading
   them and the hand-over are timed but left out of both sides' compute time; mlxtend's
   one-hot table and basket lists are left out of its compute time too (they are its input);
@@ -269,7 +269,7 @@ def _store_tables(args: argparse.Namespace, timer: Timer) -> tuple[Any, Any]:
 
 def _memory_orders(args: argparse.Namespace, timer: Timer) -> tuple[Any, Any]:
     """The peers' in-memory paid orders (:func:`_pandas_orders`, the same rows and types), as a
-    DuckDB table: customer_id text, ordered_at on the shop clock, and the amount in exact
+    DuckDB table: integer customer_id, ordered_at on the shop clock, and the amount in exact
     decimal yuan from the integer fen (as the store loader gives it)."""
     import pyarrow as pa
 
@@ -477,7 +477,8 @@ def _size(result: Any) -> Any:
 
 
 def _pandas_orders(data: Path) -> Any:
-    """Paid orders as an analyst reads them: shop-clock times, integer fen, customer id text."""
+    """Paid orders as an analyst reads them: the store's integer ids as the file has them,
+    shop-clock times, integer fen."""
     import pandas as pd
 
     orders = pd.read_parquet(
@@ -488,7 +489,7 @@ def _pandas_orders(data: Path) -> Any:
     return pd.DataFrame(
         {
             "order_id": paid["id"].to_numpy(),
-            "customer_id": paid["customer_id"].astype(str).to_numpy(),
+            "customer_id": paid["customer_id"].to_numpy(),
             "ordered_at": paid["placed_at"].dt.tz_convert(SHOP_TIMEZONE).dt.tz_localize(None),
             "fen": paid["total_amount"].to_numpy(),
         }

@@ -37,11 +37,11 @@ def test_customer_personas(con) -> None:
         for row in customer_personas(shop().tables(con), as_of=AS_OF).to_pyarrow().to_pylist()
     }
     assert got == {
-        "1": ("south", "30-34", "mid"),
-        "2": ("south", "30-34", "mid"),
-        "3": ("north", "30-34", "high"),
-        "4": ("north", "unknown", "low"),
-        "5": ("south", "<18", "low"),
+        1: ("south", "30-34", "mid"),
+        2: ("south", "30-34", "mid"),
+        3: ("north", "30-34", "high"),
+        4: ("north", "unknown", "low"),
+        5: ("south", "<18", "low"),
     }
 
 

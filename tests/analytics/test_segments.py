@@ -5,21 +5,31 @@ from datetime import date, datetime
 import ibis
 import pytest
 
-from storeloop.analytics.segments import SEGMENTS, rank_score, rfm, value_scores
+from storeloop.analytics.segments import SEGMENTS, rfm, value_scores
 from tests.analytics.hand_store import HandStore
 
 AS_OF = date(2024, 3, 31)
 
 
+def scores(con, table: ibis.Table, groups: int, *, descending: bool = False) -> list[int]:
+    scored = table.join(value_scores(table, "v", groups, descending=descending), "v")
+    return con.to_pyarrow(scored.order_by("i"))["v_score"].to_pylist()
+
+
+def window_scores(con, table: ibis.Table, groups: int, *, descending: bool = False) -> list[int]:
+    """The definition said with a rank window over every row, to check the per-value counts."""
+    before = ibis.rank().over(order_by=ibis.desc(table.v) if descending else table.v)
+    score = (before * groups / table.count().over(ibis.window())).floor().cast("int64") + 1
+    return con.to_pyarrow(table.mutate(score=score).order_by("i"))["score"].to_pylist()
+
+
 def test_rank_scores_keep_ties_together(con) -> None:
     values = [1, 2, 2, 3, 4, 5, 5, 5, 6, 7]
     table = ibis.memtable({"i": list(range(10)), "v": values})
-    scored = table.mutate(score=rank_score(table.v, 5)).order_by("i")
     # score = 1 + ⌊5 × (values strictly below) / 10⌋.
-    assert con.to_pyarrow(scored)["score"].to_pylist() == [1, 1, 1, 2, 3, 3, 3, 3, 5, 5]
+    assert scores(con, table, 5) == [1, 1, 1, 2, 3, 3, 3, 3, 5, 5]
     # Descending, 7 ranks first: ranks 9, 7, 7, 6, 5, 2, 2, 2, 1, 0.
-    reverse = table.mutate(score=rank_score(table.v, 5, descending=True)).order_by("i")
-    assert con.to_pyarrow(reverse)["score"].to_pylist() == [5, 4, 4, 4, 3, 2, 2, 2, 1, 1]
+    assert scores(con, table, 5, descending=True) == [5, 4, 4, 4, 3, 2, 2, 2, 1, 1]
 
 
 def test_the_grid_names_every_cell_once() -> None:
@@ -63,17 +73,17 @@ def test_rfm_scores_segments_and_flags_by_hand(con) -> None:
         for c, r in got.items()
     }
     assert summary == {
-        "1": (1, 3, 300, "554", "champions"),
-        "2": (6, 1, 50, "412", "promising"),
-        "3": (76, 2, 800, "145", "at_risk"),
-        "4": (40, 1, 30, "211", "hibernating"),
-        "5": (30, 1, 60, "313", "about_to_sleep"),
+        1: (1, 3, 300, "554", "champions"),
+        2: (6, 1, 50, "412", "promising"),
+        3: (76, 2, 800, "145", "at_risk"),
+        4: (40, 1, 30, "211", "hibernating"),
+        5: (30, 1, 60, "313", "about_to_sleep"),
     }
-    assert {c for c, r in got.items() if r["churn_risk"]} == {"3", "4", "5"}  # ≥ 30 days
-    assert {c for c, r in got.items() if r["dormant"]} == {"3"}  # ≥ 60 days
+    assert {c for c, r in got.items() if r["churn_risk"]} == {3, 4, 5}  # ≥ 30 days
+    assert {c for c, r in got.items() if r["dormant"]} == {3}  # ≥ 60 days
     # Average order values 100, 50, 400, 30, 60: the top 20% of five customers is one.
-    assert {c for c, r in got.items() if r["vip"]} == {"3"}
-    assert got["1"]["aov"] == 100.0
+    assert {c for c, r in got.items() if r["vip"]} == {3}
+    assert got[1]["aov"] == 100.0
 
 
 def test_vip_ties_at_the_boundary_are_all_in(con) -> None:
@@ -81,7 +91,7 @@ def test_vip_ties_at_the_boundary_are_all_in(con) -> None:
     for customer, amount in enumerate([10, 10, 5, 3, 1], start=1):
         store.order(customer, customer, datetime(2024, 3, 1), [("A-1", 1, amount)])
     got = rfm(store.tables(con).orders, as_of=AS_OF).to_pyarrow().to_pylist()
-    assert {row["customer_id"] for row in got if row["vip"]} == {"1", "2"}
+    assert {row["customer_id"] for row in got if row["vip"]} == {1, 2}
 
 
 def test_vip_share_must_be_a_share(con) -> None:
@@ -91,15 +101,12 @@ def test_vip_share_must_be_a_share(con) -> None:
 
 @pytest.mark.parametrize("descending", [False, True])
 def test_scores_per_value_equal_ranked_scores(con, descending: bool) -> None:
-    """Recency and frequency are scored per distinct value; the scores are the ranked ones."""
+    """Scores counted per distinct value are the scores of ranking every row."""
     import numpy as np
 
     rng = np.random.default_rng(4)
     values = rng.zipf(1.5, 3000).clip(max=200).tolist()  # heavy ties at small values
     table = ibis.memtable({"i": list(range(len(values))), "v": values})
-    ranked = table.mutate(score=rank_score(table.v, 5, descending=descending))
-    per_value = table.join(value_scores(table, "v", 5, descending=descending), "v")
-    expected = con.to_pyarrow(ranked.order_by("i"))["score"].to_pylist()
-    got = con.to_pyarrow(per_value.order_by("i"))["v_score"].to_pylist()
-    assert got == expected
+    got = scores(con, table, 5, descending=descending)
+    assert got == window_scores(con, table, 5, descending=descending)
     assert len(set(got)) >= 3

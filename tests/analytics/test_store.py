@@ -46,8 +46,8 @@ def test_parquet_snapshot_on_the_shop_clock(tmp_path: Path, con) -> None:
     tables = read_store_parquet(snapshot(tmp_path, store, parts=("events",)), con)
     (order,) = tables.orders.to_pyarrow().to_pylist()
     assert order == {
-        "order_id": "1",
-        "customer_id": "1",
+        "order_id": 1,
+        "customer_id": 1,
         "ordered_at": datetime(2024, 1, 2, 0, 30),
         "amount": Decimal("45.8000"),
         "channel": "search",
@@ -151,7 +151,7 @@ def test_store_database(session: Session, db_url: str) -> None:
     )  # fmt: skip
     (event,) = tables.events.to_pyarrow().to_pylist()
     assert (event["event"], event["order_id"], event["customer_id"]) == (
-        "payment", str(paid.id), str(customer.id)
+        "payment", paid.id, customer.id
     )  # fmt: skip
     (person,) = tables.customers.to_pyarrow().to_pylist()
     assert person["birth_date"] == date(1990, 1, 2)

@@ -170,7 +170,7 @@ def get_segment_customers(
     as_of = query.as_of or _last_day(cache)
     if as_of is None:
         return Page(items=[], total=0, limit=query.limit, offset=query.offset)
-    customers = cache.compute(("rfm", as_of), lambda t: _by_id(_rfm(t, as_of).to_pyarrow()))
+    customers = cache.compute(("rfm", as_of), lambda t: _rfm(t, as_of).to_pyarrow())
     if query.segment is not None:
         import pyarrow.compute as pc
 
@@ -228,7 +228,7 @@ def get_clv(cache: CacheDep, query: Annotated[ClvQuery, Query()]) -> ClvResponse
             model, predictions = fit_and_predict(summaries, query.horizon_weeks)
         except ValueError as refused:  # too little history to tell customers apart
             return None, str(refused), None
-        return model.parameters(), None, _by_id(predictions)
+        return model.parameters(), None, predictions
 
     parameters, note, predictions = cache.compute(
         ("clv", calibration_end, query.horizon_weeks), compute
@@ -286,16 +286,6 @@ def _between(table: ir.Table, column: str, query: DateRange) -> ir.Table:
 
 def _within(day: date, query: DateRange) -> bool:
     return (query.from_ is None or day >= query.from_) and (query.to is None or day < query.to)
-
-
-def _by_id(table: pa.Table) -> pa.Table:
-    """Rows in the order of the store's integer customer ids (the engine sorted them as text)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    index = table.schema.get_field_index("customer_id")
-    ids = pc.cast(table["customer_id"], pa.int64())
-    return table.set_column(index, "customer_id", ids).sort_by("customer_id")
 
 
 def _page(

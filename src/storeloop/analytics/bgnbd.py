@@ -42,21 +42,28 @@ class BgNbd:
     ) -> NDArray:
         """E[purchases in (T, T + horizon] | x, t_x, T], equation (10) of the paper."""
         x, t_x, age = _arrays(frequency, recency, T)
+        # The hypergeometric part depends on (x, T) alone: half a million customers share some
+        # fifty thousand pairs, and each evaluation costs a quarter of a microsecond or more.
+        first, inverse = _distinct_pairs(x, age)
+        growth = self._growth(horizon, x[first], age[first])[inverse]
+        numerator = (self.a + self.b + x - 1) / (self.a - 1) * growth
+        dropout_odds = np.where(x > 0, np.exp(self._log_dropout_odds(x, t_x, age)), 0.0)
+        return numerator / (1 + dropout_odds)
+
+    def _growth(self, horizon: float, x: NDArray, age: NDArray) -> NDArray:
+        """1 − ((α+T)/(α+T+h))^(r+x) · ₂F₁(r+x, b+x; a+b+x−1; h/(α+T+h)), per (x, T)."""
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         c = a + b + x - 1
         z = horizon / (alpha + age + horizon)
         log_shrink = (r + x) * np.log((alpha + age) / (alpha + age + horizon))
         with np.errstate(over="ignore", invalid="ignore"):
-            series = hyp2f1(r + x, b + x, c, z) * np.exp(log_shrink)
+            shrunk = hyp2f1(r + x, b + x, c, z) * np.exp(log_shrink)
             # Euler's transformation where the series overflows for customers with many
             # purchases. Signs are kept: with a + b + x < 1 the series is negative.
             euler = hyp2f1(c - r - x, c - b - x, c, z) * np.exp(
                 (c - (r + x) - (b + x)) * np.log1p(-z) + log_shrink
             )
-        growth = 1 - np.where(np.isfinite(series), series, euler)
-        numerator = (a + b + x - 1) / (a - 1) * growth
-        dropout_odds = np.where(x > 0, np.exp(self._log_dropout_odds(x, t_x, age)), 0.0)
-        return numerator / (1 + dropout_odds)
+        return 1 - np.where(np.isfinite(shrunk), shrunk, euler)
 
     def _log_dropout_odds(self, x: NDArray, t_x: NDArray, age: NDArray) -> NDArray:
         """log of a/(b+x−1)·((α+T)/(α+t_x))^(r+x): the odds of having dropped out, for x > 0."""
@@ -211,6 +218,22 @@ def _loglik(log_params: NDArray, data: _Summaries) -> tuple[float, NDArray]:
     d_b -= dot(dropped_by_x, 1 / (b + np.maximum(ux, 1) - 1))
     gradient = np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])
     return float(value), gradient
+
+
+def _distinct_pairs(x: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
+    """Index of one row per distinct (x, y), and each row's number among them.
+
+    A lexicographic sort and a scan of the changes: ten times faster than ``np.unique`` over
+    the stacked pairs (``axis=0``), and exact, unlike folding both into one float key.
+    """
+    order = np.lexsort((y, x))
+    x_sorted, y_sorted = x[order], y[order]
+    starts = np.empty(len(order), dtype=bool)
+    starts[:1] = True
+    starts[1:] = (x_sorted[1:] != x_sorted[:-1]) | (y_sorted[1:] != y_sorted[:-1])
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return order[starts], inverse
 
 
 def _arrays(*values: ArrayLike) -> tuple[NDArray, ...]:

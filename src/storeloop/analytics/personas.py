@@ -14,7 +14,7 @@ import ibis
 import ibis.expr.types as ir
 
 from storeloop.analytics.exprs import on_or_before, ratio
-from storeloop.analytics.segments import rank_score, rfm
+from storeloop.analytics.segments import rfm, value_scores
 from storeloop.analytics.store import StoreTables
 
 AGE_BANDS: tuple[tuple[int, str], ...] = (
@@ -39,7 +39,8 @@ def customer_personas(tables: StoreTables, *, as_of: date) -> ir.Table:
     """Each customer with a paid order on or before ``as_of``: customer_id, region, age_band
     (age on ``as_of``), spending_level, monetary."""
     spend = rfm(tables.orders, as_of=as_of).select("customer_id", "monetary")
-    level = rank_score(spend.monetary, len(SPENDING_LEVELS))
+    spend = spend.join(value_scores(spend, "monetary", len(SPENDING_LEVELS)), "monetary")
+    level = spend.monetary_score
     spend = spend.mutate(
         spending_level=ibis.cases(
             *((level == i + 1, name) for i, name in enumerate(SPENDING_LEVELS))

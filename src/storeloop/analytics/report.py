@@ -53,22 +53,26 @@ ANOMALY_SCHEMA = pa.schema(
     ]
 )
 """Fixed, so a week without anomalies still writes a file with the columns."""
-CLV_SCHEMA = pa.schema(
-    [("customer_id", pa.string()), ("frequency", pa.int64())]
-    + [
-        (name, pa.float64())
-        for name in (
-            "recency",
-            "T",
-            "monetary_value",
-            "probability_alive",
-            "expected_purchases",
-            "expected_average_spend",
-            "expected_value",
-        )
-    ]
-)
-"""The columns of :func:`~storeloop.analytics.clv.predict_clv`, for a review without a fit."""
+
+
+def clv_schema(customer_id: pa.DataType) -> pa.Schema:
+    """The columns of :func:`~storeloop.analytics.clv.predict_clv`, for a review without a fit;
+    ids keep the data's type (text from files, the store's integers)."""
+    floats = (
+        "recency",
+        "T",
+        "monetary_value",
+        "probability_alive",
+        "expected_purchases",
+        "expected_average_spend",
+        "expected_value",
+    )
+    return pa.schema(
+        [("customer_id", customer_id), ("frequency", pa.int64())]
+        + [(name, pa.float64()) for name in floats]
+    )
+
+
 NOTES_SCHEMA = pa.schema([("table", pa.string()), ("note", pa.string())])
 """Why a table is empty: read next to the figures, not buried in a log."""
 
@@ -183,7 +187,8 @@ def weekly_review(
     try:
         arrow["clv"] = fit_and_predict(summaries, CLV_HORIZON_WEEKS)[1]
     except ValueError as refused:  # a young shop's customers may not tell the rates apart yet
-        arrow["clv"] = CLV_SCHEMA.empty_table()
+        id_type = orders.schema()["customer_id"].to_pyarrow()
+        arrow["clv"] = clv_schema(id_type).empty_table()
         notes.append({"table": "clv", "note": str(refused)})
     arrow["notes"] = pa.Table.from_pylist(notes, schema=NOTES_SCHEMA)
     return arrow

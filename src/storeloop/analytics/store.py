@@ -369,7 +369,7 @@ def canonical_tables(held: Mapping[str, ir.Table]) -> StoreTables:
     """The canonical tables from the raw ones (:data:`RAW_COLUMNS`, instants on the shop clock)
     held by one backend."""
     customers = held["customers"].select(
-        customer_id=held["customers"].id.cast("string"),
+        customer_id=held["customers"].id,
         region=held["customers"].region,
         province=held["customers"].province,
         birth_date=held["customers"].birth_date,
@@ -406,8 +406,7 @@ def _money(minor_units: ir.IntegerValue) -> ir.DecimalValue:
 
 
 def _paid_orders(orders: ir.Table, customers: ir.Table) -> ir.Table:
-    """Paid orders with their customer's region, still keyed by the store's integer ids (the
-    lines join them on those, cheaper than on their text)."""
+    """Paid orders with their customer's region, keyed by the store's integer ids."""
     paid = orders.filter(orders.paid_at.notnull())
     paid = paid.select(
         order_id=paid.id,
@@ -427,8 +426,8 @@ def _paid_orders(orders: ir.Table, customers: ir.Table) -> ir.Table:
 
 def _canonical_orders(paid: ir.Table) -> ir.Table:
     return paid.select(
-        order_id=paid.order_id.cast("string"),
-        customer_id=paid.customer_id.cast("string"),
+        order_id=paid.order_id,
+        customer_id=paid.customer_id,
         ordered_at=paid.ordered_at,
         amount=_money(paid.total_amount),
         channel=paid.channel,
@@ -458,8 +457,8 @@ def _lines(lines: ir.Table, paid: ir.Table, skus: ir.Table) -> ir.Table:
     joined = lines.join(paid.drop("total_amount"), "order_id").join(skus, "sku_id")
     return joined.select(
         "line_id",
-        order_id=joined.order_id.cast("string"),
-        customer_id=joined.customer_id.cast("string"),
+        order_id=joined.order_id,
+        customer_id=joined.customer_id,
         ordered_at=joined.ordered_at,
         channel=joined.channel,
         device=joined.device,
@@ -475,14 +474,14 @@ def _events(events: ir.Table, skus: ir.Table) -> ir.Table:
     with_sku = left_join_using(events, skus, "sku_id")
     return with_sku.select(
         visitor_id=with_sku.visitor_id,
-        customer_id=with_sku.customer_id.cast("string"),
+        customer_id=with_sku.customer_id,
         occurred_at=with_sku.occurred_at,
         event=with_sku.type,
         channel=with_sku.channel,
         device=with_sku.device,
         sku=with_sku.sku,
         category=with_sku.category,
-        order_id=with_sku.order_id.cast("string"),
+        order_id=with_sku.order_id,
     )
 
 
