@@ -8,10 +8,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from storeloop.analytics import clv
+from storeloop.analytics.clv import prediction_schema
 from storeloop.analytics.report import (
     ANOMALY_SCHEMA,
     NOTES_SCHEMA,
-    clv_schema,
     weekly_review,
     write_review,
 )
@@ -45,7 +45,7 @@ def test_weekly_review_tables_and_files(con, tmp_path: Path) -> None:
     assert min(review["anomaly_scores"]["day"].to_pylist()) == date(2024, 6, 10)
     assert review["anomalies"].schema == ANOMALY_SCHEMA
     # Segments and customer value cover everyone who bought by the end.
-    assert review["clv"].schema == clv_schema(pa.int64()) and len(review["notes"]) == 0
+    assert review["clv"].schema == prediction_schema(pa.int64()) and len(review["notes"]) == 0
     customers = len(review["clv"])
     assert sum(review["segments"]["customers"].to_pylist()) == customers > 20
     assert review["funnel"]["visitors"][0].as_py() > review["funnel"]["visitors"][4].as_py() > 0
@@ -63,7 +63,7 @@ def test_a_refused_model_leaves_a_note_not_a_failure(con, monkeypatch) -> None:
 
     monkeypatch.setattr(clv, "fit_clv", refuse)  # as the review calls it
     review = weekly_review(random_store().tables(con), end=date(2024, 6, 23), weeks=1)
-    assert review["clv"].schema == clv_schema(pa.int64()) and len(review["clv"]) == 0
+    assert review["clv"].schema == prediction_schema(pa.int64()) and len(review["clv"]) == 0
     assert review["notes"].schema == NOTES_SCHEMA
     assert review["notes"].to_pylist() == [{"table": "clv", "note": "BG/NBD: not enough history"}]
 

@@ -25,6 +25,19 @@ from storeloop.analytics.periods import week_start
 TimeUnit = Literal["day", "week"]
 UNIT_DAYS: dict[TimeUnit, int] = {"day": 1, "week": 7}
 SUMMARY_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
+PREDICTION_COLUMNS = (
+    "probability_alive",
+    "expected_purchases",
+    "expected_average_spend",
+    "expected_value",
+)
+
+
+def prediction_schema(customer_id: pa.DataType) -> pa.Schema:
+    """The columns of :func:`predict_clv`, for a table without a fit; ids keep the data's type
+    (text from files, the store's integers)."""
+    floats = [(name, pa.float64()) for name in (*SUMMARY_COLUMNS[2:], *PREDICTION_COLUMNS)]
+    return pa.schema([("customer_id", customer_id), ("frequency", pa.int64()), *floats])
 
 
 def customer_summaries(
@@ -116,13 +129,13 @@ def predict_clv(summaries: ir.Table, model: ClvModel, horizon: float) -> pa.Tabl
     x, t_x, age, m = _numpy(table, "frequency", "recency", "T", "monetary_value")
     purchases = model.bgnbd.expected_purchases(horizon, x, t_x, age)
     spend = model.gamma_gamma.expected_average_spend(x, m)
-    predictions = {
-        "probability_alive": model.bgnbd.probability_alive(x, t_x, age),
-        "expected_purchases": purchases,
-        "expected_average_spend": spend,
-        "expected_value": purchases * spend,
-    }
-    for name, values in predictions.items():
+    predictions = (
+        model.bgnbd.probability_alive(x, t_x, age),
+        purchases,
+        spend,
+        purchases * spend,
+    )
+    for name, values in zip(PREDICTION_COLUMNS, predictions, strict=True):
         table = table.append_column(name, pa.array(values, pa.float64()))
     return table
 

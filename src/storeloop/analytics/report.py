@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from storeloop.analytics.abc_xyz import abc_xyz
 from storeloop.analytics.anomalies import DEFAULT_KPIS, Anomaly, find_anomalies
 from storeloop.analytics.baskets import association_rules
-from storeloop.analytics.clv import customer_summaries, fit_and_predict
+from storeloop.analytics.clv import customer_summaries, fit_and_predict, prediction_schema
 from storeloop.analytics.cohorts import cohorts
 from storeloop.analytics.errors import InputError
 from storeloop.analytics.exprs import on_or_before
@@ -53,26 +53,6 @@ ANOMALY_SCHEMA = pa.schema(
     ]
 )
 """Fixed, so a week without anomalies still writes a file with the columns."""
-
-
-def clv_schema(customer_id: pa.DataType) -> pa.Schema:
-    """The columns of :func:`~storeloop.analytics.clv.predict_clv`, for a review without a fit;
-    ids keep the data's type (text from files, the store's integers)."""
-    floats = (
-        "recency",
-        "T",
-        "monetary_value",
-        "probability_alive",
-        "expected_purchases",
-        "expected_average_spend",
-        "expected_value",
-    )
-    return pa.schema(
-        [("customer_id", customer_id), ("frequency", pa.int64())]
-        + [(name, pa.float64()) for name in floats]
-    )
-
-
 NOTES_SCHEMA = pa.schema([("table", pa.string()), ("note", pa.string())])
 """Why a table is empty: read next to the figures, not buried in a log."""
 
@@ -188,7 +168,7 @@ def weekly_review(
         arrow["clv"] = fit_and_predict(summaries, CLV_HORIZON_WEEKS)[1]
     except ValueError as refused:  # a young shop's customers may not tell the rates apart yet
         id_type = orders.schema()["customer_id"].to_pyarrow()
-        arrow["clv"] = clv_schema(id_type).empty_table()
+        arrow["clv"] = prediction_schema(id_type).empty_table()
         notes.append({"table": "clv", "note": str(refused)})
     arrow["notes"] = pa.Table.from_pylist(notes, schema=NOTES_SCHEMA)
     return arrow
